@@ -1,0 +1,134 @@
+# imssec -- GNU make.  Targets:
+#   all (default)  build/libimssec.a, build/libimssec.so, build/imssec (the CLI)
+#   test           everything: see test/run.sh (installs missing Debian packages as root)
+#   demo           examples/: UE, P-CSCF and S-CSCF/HSS over loopback
+#   dist           dist/imssec.c + dist/imssec.h, the two-file drop
+#   fuzz           libFuzzer targets under build/fuzz/ (clang)
+#   bench          benchmarks, printed as ratios against a baseline of the same run
+#   install        PREFIX (default /usr/local) and DESTDIR honoured
+#   unit           only the unit/vector tests of one build cell (see TB below)
+#
+# Knobs: CC, OPT (default -O2 -g), SAN (e.g. -fsanitize=address,undefined),
+# MBEDTLS_CFLAGS / MBEDTLS_LIBS (default: the system mbedTLS), IMSSEC_SRC
+# (default imssec.c; dist/imssec.c for the dist run), BUILD (default build).
+
+CC       ?= cc
+OPT      ?= -O2 -g
+SAN      ?=
+BUILD    ?= build
+IMSSEC_SRC ?= imssec.c
+MBEDTLS_CFLAGS ?=
+MBEDTLS_LIBS   ?= -lmbedcrypto
+PREFIX   ?= /usr/local
+WARN     := -std=c99 -Wall -Wextra -Wpedantic -Werror
+# The CLI, tests and examples are POSIX programs; the library itself is C99.
+POSIX    := -D_POSIX_C_SOURCE=200809L
+CFLAGS_ALL = $(WARN) $(OPT) $(SAN) $(MBEDTLS_CFLAGS) $(EXTRA_CFLAGS)
+SOVERSION := 0
+
+MODULE_SRCS := $(wildcard aka/*.c secagree/*.c esp/*.c sa/*.c) $(wildcard aka/*.h secagree/*.h esp/*.h sa/*.h)
+LIB_DEPS := imssec.h $(IMSSEC_SRC) $(MODULE_SRCS)
+CLI_SRCS := $(wildcard cli/*.c)
+CLI_HDRS := $(wildcard cli/*.h)
+
+.PHONY: all test demo dist fuzz bench install clean unit deps
+all: $(BUILD)/libimssec.a $(BUILD)/libimssec.so $(BUILD)/imssec
+
+$(BUILD)/.dir:
+	@mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/imssec.o: $(LIB_DEPS) | $(BUILD)/.dir
+	$(CC) $(CFLAGS_ALL) -fPIC -c $(IMSSEC_SRC) -o $@
+
+$(BUILD)/libimssec.a: $(BUILD)/imssec.o
+	rm -f $@ && ar rcs $@ $<
+
+$(BUILD)/libimssec.so: $(BUILD)/imssec.o
+	$(CC) $(OPT) $(SAN) -shared -Wl,-soname,libimssec.so.$(SOVERSION) -o $@ $< $(MBEDTLS_LIBS)
+
+$(BUILD)/imssec: $(CLI_SRCS) $(CLI_HDRS) $(BUILD)/libimssec.a
+	$(CC) $(CFLAGS_ALL) $(POSIX) -o $@ $(CLI_SRCS) $(BUILD)/libimssec.a $(MBEDTLS_LIBS)
+
+# ---- tests ------------------------------------------------------------------
+# One test cell = one build directory TB with its own compiler and flags.
+TB ?= $(BUILD)/t/default
+TEST_SRCS := $(wildcard test/test_*.c) test/t_main.c
+WB_SRCS   := $(wildcard test/wb_*.c)
+FUZZ_SRCS := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst test/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+
+$(TB)/.dir:
+	@mkdir -p $(TB) && touch $@
+
+# The runner's table and the white-box includes are generated from the tree.
+$(TB)/tests.inc: $(TEST_SRCS) $(WB_SRCS) | $(TB)/.dir
+	@grep -h '^T_TEST(' $(TEST_SRCS) $(WB_SRCS) | sed 's/^T_TEST(\([A-Za-z0-9_]*\)).*/T_DECL(\1)/' > $@.tmp && mv $@.tmp $@
+$(TB)/wb.inc: $(WB_SRCS) | $(TB)/.dir
+	@for f in $(WB_SRCS); do echo "#include \"$(CURDIR)/$$f\""; done > $@.tmp && mv $@.tmp $@
+
+$(TB)/test_unit: $(TEST_SRCS) $(WB_SRCS) test/lib_under_test.c test/t.h $(LIB_DEPS) $(TB)/tests.inc $(TB)/wb.inc
+	$(CC) $(CFLAGS_ALL) $(POSIX) -I$(TB) -DIMSSEC_UNDER_TEST='"$(CURDIR)/$(IMSSEC_SRC)"' \
+	    -o $@ $(TEST_SRCS) test/lib_under_test.c $(MBEDTLS_LIBS) $(EXTRA_LIBS)
+
+$(TB)/imssec.o: $(LIB_DEPS) | $(TB)/.dir
+	$(CC) $(CFLAGS_ALL) -c $(IMSSEC_SRC) -o $@
+
+# Corpus replay: each fuzz target linked with a plain main() that feeds it
+# every file of test/fuzz/corpus/<target>/.
+$(TB)/replay_%: test/fuzz/fuzz_%.c test/fuzz/replay_main.c $(TB)/imssec.o
+	$(CC) $(CFLAGS_ALL) $(POSIX) -o $@ $< test/fuzz/replay_main.c $(TB)/imssec.o $(MBEDTLS_LIBS)
+
+unit: $(TB)/test_unit $(addprefix $(TB)/replay_,$(FUZZ_NAMES))
+
+test:
+	@bash test/run.sh
+
+# ---- fuzzing ----------------------------------------------------------------
+FUZZ_CC ?= clang
+fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_NAMES))
+$(BUILD)/fuzz/imssec.o: $(LIB_DEPS)
+	@mkdir -p $(BUILD)/fuzz
+	$(FUZZ_CC) $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -c $(IMSSEC_SRC) -o $@
+$(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(BUILD)/fuzz/imssec.o
+	$(FUZZ_CC) $(WARN) $(POSIX) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(MBEDTLS_LIBS)
+
+# ---- dist ---------------------------------------------------------------------
+dist: dist/imssec.c dist/imssec.h
+dist/imssec.c: $(LIB_DEPS) test/amalgamate.sh
+	@mkdir -p dist
+	sh test/amalgamate.sh imssec.c > $@.tmp && mv $@.tmp $@
+dist/imssec.h: imssec.h
+	@mkdir -p dist
+	cp imssec.h $@
+
+# ---- benchmarks ---------------------------------------------------------------
+BENCH_SRCS := $(wildcard test/bench/bench_*.c)
+BENCH_NAMES := $(patsubst test/bench/bench_%.c,%,$(BENCH_SRCS))
+# Per-benchmark extra libraries (for a reference implementation measured in
+# the same run): BENCH_LIBS_<name>.
+BENCH_LIBS_aka = -losmocore
+bench: $(addprefix $(BUILD)/bench/bench_,$(BENCH_NAMES))
+	@for b in $^; do echo "== $$b"; $$b || exit 1; done
+$(BUILD)/bench/imssec.o: $(LIB_DEPS)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(WARN) -O2 $(MBEDTLS_CFLAGS) -c $(IMSSEC_SRC) -o $@
+$(BUILD)/bench/bench_%: test/bench/bench_%.c $(BUILD)/bench/imssec.o
+	$(CC) $(WARN) $(POSIX) -O2 $(MBEDTLS_CFLAGS) -o $@ $^ $(MBEDTLS_LIBS) $(BENCH_LIBS_$*)
+
+# ---- demo ---------------------------------------------------------------------
+demo:
+	@bash examples/demo.sh $(if $(MODE),--mode $(MODE))
+
+# ---- install ------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 imssec.h $(DESTDIR)$(PREFIX)/include/imssec.h
+	install -m 644 $(BUILD)/libimssec.a $(DESTDIR)$(PREFIX)/lib/libimssec.a
+	install -m 755 $(BUILD)/libimssec.so $(DESTDIR)$(PREFIX)/lib/libimssec.so.$(SOVERSION)
+	ln -sf libimssec.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libimssec.so
+	install -m 755 $(BUILD)/imssec $(DESTDIR)$(PREFIX)/bin/imssec
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|'"$$(sed -n 's/^#define IMSSEC_VERSION_STRING "\(.*\)"/\1/p' imssec.h)"'|' \
+	    imssec.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/imssec.pc
+
+clean:
+	rm -rf $(BUILD) dist

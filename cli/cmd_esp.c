@@ -1,0 +1,7 @@
+/*
+ * cmd_esp.c -- commands over the esp/ module.
+ */
+#include "cli.h"
+
+const cli_cmd cli_cmds_esp[] = {
+    {NULL, NULL, NULL, NULL, NULL}};
