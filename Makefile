@@ -37,7 +37,12 @@ all: $(BUILD)/libimssec.a $(BUILD)/libimssec.so $(BUILD)/imssec
 $(BUILD)/.dir:
 	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/imssec.o: $(LIB_DEPS) | $(BUILD)/.dir
+# On a fresh machine the first `make` installs the Debian packages it needs
+# (as root) or says in one line what to install.
+$(BUILD)/.deps-ok: | $(BUILD)/.dir
+	@bash test/deps.sh build && touch $@
+
+$(BUILD)/imssec.o: $(LIB_DEPS) | $(BUILD)/.dir $(BUILD)/.deps-ok
 	$(CC) $(CFLAGS_ALL) -fPIC -c $(IMSSEC_SRC) -o $@
 
 $(BUILD)/libimssec.a: $(BUILD)/imssec.o

@@ -195,6 +195,34 @@ if [ -z "${IMSSEC_QUICK:-}" ]; then
     done
 fi
 
+section "install and fuzz builds"
+rm -rf build/install-test
+if make -s install DESTDIR="$PWD/build/install-test" PREFIX=/usr >"$LOG/install.log" 2>&1 &&
+    [ -f build/install-test/usr/include/imssec.h ] && [ -x build/install-test/usr/bin/imssec ] &&
+    [ -f build/install-test/usr/lib/libimssec.a ] && [ -L build/install-test/usr/lib/libimssec.so ]; then
+    # a program built only from what was installed, found through pkg-config
+    printf '#include <imssec.h>\n#include <stdio.h>\nint main(void){puts(imssec_version());return 0;}\n' >build/install-test/t.c
+    pc="PKG_CONFIG_PATH=$PWD/build/install-test/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$PWD/build/install-test"
+    if cflags=$(env $pc pkg-config --cflags imssec) && libs=$(env $pc pkg-config --static --libs imssec) &&
+        gcc -o build/install-test/t build/install-test/t.c $cflags $libs >>"$LOG/install.log" 2>&1 &&
+        [ "$(LD_LIBRARY_PATH=$PWD/build/install-test/usr/lib build/install-test/t)" = "$(sed -n 's/^#define IMSSEC_VERSION_STRING "\(.*\)"/\1/p' imssec.h)" ]; then
+        pass "install: DESTDIR/PREFIX honoured; header, libraries, imssec.pc and tool usable"
+    else
+        fail "install: a program could not be built from the installed files (see $LOG/install.log)"
+    fi
+else
+    fail "install: see $LOG/install.log"
+fi
+if [ -z "${IMSSEC_QUICK:-}" ]; then
+    if ls test/fuzz/fuzz_*.c >/dev/null 2>&1; then
+        if make -s -j2 fuzz BUILD=build/fuzzcheck >"$LOG/fuzz-build.log" 2>&1; then
+            pass "fuzz: every libFuzzer target builds with clang"
+        else
+            fail "fuzz: libFuzzer build failed (see $LOG/fuzz-build.log)"
+        fi
+    fi
+fi
+
 section "CLI golden files"
 if ls test/cli/*.t >/dev/null 2>&1; then
     absorb "cli" < <(bash test/cli_run.sh test/cli/*.t 2>&1)
