@@ -22,7 +22,7 @@ MBEDTLS_LIBS   ?= -lmbedcrypto
 PREFIX   ?= /usr/local
 WARN     := -std=c99 -Wall -Wextra -Wpedantic -Werror
 # The CLI, tests and examples are POSIX programs; the library itself is C99.
-POSIX    := -D_POSIX_C_SOURCE=200809L
+POSIX    := -D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64
 CFLAGS_ALL = $(WARN) $(OPT) $(SAN) $(MBEDTLS_CFLAGS) $(EXTRA_CFLAGS)
 SOVERSION := 0
 
@@ -111,7 +111,7 @@ BENCH_SRCS := $(wildcard test/bench/bench_*.c)
 BENCH_NAMES := $(patsubst test/bench/bench_%.c,%,$(BENCH_SRCS))
 # Per-benchmark extra libraries (for a reference implementation measured in
 # the same run): BENCH_LIBS_<name>.
-BENCH_LIBS_aka = -losmocore
+BENCH_LIBS_aka = -losmogsm -losmocore
 bench: $(addprefix $(BUILD)/bench/bench_,$(BENCH_NAMES))
 	@for b in $^; do echo "== $$b"; $$b || exit 1; done
 $(BUILD)/bench/imssec.o: $(LIB_DEPS)
@@ -119,6 +119,18 @@ $(BUILD)/bench/imssec.o: $(LIB_DEPS)
 	$(CC) $(WARN) -O2 $(MBEDTLS_CFLAGS) -c $(IMSSEC_SRC) -o $@
 $(BUILD)/bench/bench_%: test/bench/bench_%.c $(BUILD)/bench/imssec.o
 	$(CC) $(WARN) $(POSIX) -O2 $(MBEDTLS_CFLAGS) -o $@ $^ $(MBEDTLS_LIBS) $(BENCH_LIBS_$*)
+
+# ---- examples ---------------------------------------------------------------
+# The reference integrations: imssec.h + POSIX sockets, built like any user
+# program against the static library.
+EX_COMMON := examples/sip.c examples/ipsec.c
+EX_HDRS   := examples/sip.h examples/ipsec.h
+EX_PROGS  := $(BUILD)/ue $(BUILD)/pcscf $(BUILD)/scscf
+.PHONY: examples
+examples: $(EX_PROGS)
+$(EX_PROGS): $(BUILD)/%: examples/%.c $(EX_COMMON) $(EX_HDRS) imssec.h $(BUILD)/libimssec.a
+	$(CC) $(CFLAGS_ALL) $(POSIX) -o $@ $< $(EX_COMMON) $(BUILD)/libimssec.a $(MBEDTLS_LIBS)
+# ---- end examples -----------------------------------------------------------
 
 # ---- demo ---------------------------------------------------------------------
 demo:

@@ -725,13 +725,26 @@ IMSSEC_API int imssec_base64_decode(const char *text, size_t len, uint8_t *out,
  * ======================================================================== */
 
 /* ---- BEGIN aka/ ---- */
+#include "aka/milenage.c"
+#include "aka/sqn.c"
+#include "aka/aka.c"
+#include "aka/digest_parse.c"
+#include "aka/digest.c"
 /* ---- END aka/ ---- */
 
 /* ---- BEGIN secagree/ ---- */
+#include "secagree/secagree.c"
+#include "secagree/negotiate.c"
 /* ---- END secagree/ ---- */
 
 /* ---- BEGIN esp/ ---- */
+#include "esp/keys.c"
+#include "esp/replay.c"
+#include "esp/esp.c"
+#include "esp/udpencap.c"
 /* ---- END esp/ ---- */
 
 /* ---- BEGIN sa/ ---- */
+#include "sa/sa.c"
+#include "sa/esp_adapter.c"
 /* ---- END sa/ ---- */

@@ -16,12 +16,13 @@ deps="$here/build/deps"
 
 build_pkgs="gcc make libmbedtls-dev"
 # clang: the second compiler; valgrind; python3 for digest cross-checks;
-# libosmocore-dev: the independent Milenage; tshark: decodes our headers and
-# packets; gcc-multilib + qemu-user: the -m32 build and a way to run it (this
-# kind of machine's kernel cannot exec i386 binaries); user-mode-linux,
-# busybox-static, tcpdump, iproute2: the Linux-kernel ESP peer.
+# libosmocore-dev: the independent Milenage; python3-scapy: an independent
+# ESP; tshark: decodes our headers and packets; gcc-multilib + qemu-user: the
+# -m32 build and a way to run it (this kind of machine's kernel cannot exec
+# i386 programs); user-mode-linux, busybox-static, tcpdump, iproute2, kmod:
+# the Linux-kernel ESP peer.
 test_pkgs="$build_pkgs clang libclang-rt-14-dev valgrind python3 libosmocore-dev tshark
-  gcc-multilib qemu-user user-mode-linux busybox-static tcpdump iproute2 kmod"
+  gcc-multilib qemu-user user-mode-linux busybox-static tcpdump iproute2 kmod python3-scapy"
 
 case $mode in
 build) want=$build_pkgs ;;

@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define T_DECL(name) void t_test_##name(void);
 #include "tests.inc"
@@ -152,9 +153,17 @@ int t_io_random(void *user, uint8_t *out, size_t len)
     return 0;
 }
 
+static double t_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 int main(int argc, char **argv)
 {
     int quiet = 0, list = 0, i, nsel = 0;
+    double t0, dt;
     unsigned passed = 0, failed = 0, skipped = 0;
     size_t k;
     const char *seed = getenv("IMSSEC_TEST_SEED");
@@ -186,7 +195,9 @@ int main(int argc, char **argv)
         t_state = 0;
         t_skip_reason = NULL;
         t_prng = t_seed ^ (UINT64_C(0x100000001b3) * (k + 1));
+        t0 = t_now();
         t_all[k].fn();
+        dt = t_now() - t0;
         if (t_state == 0) {
             passed++;
             if (!quiet)
@@ -198,6 +209,10 @@ int main(int argc, char **argv)
             skipped++;
             printf("skip %s: %s\n", t_current, t_skip_reason ? t_skip_reason : "");
         }
+        /* the suite runs in a dozen build cells, under valgrind and qemu:
+         * name the slow tests so they can be moved to the long tests */
+        if (dt > 1.0)
+            printf("slow %s: %.2f s\n", t_current, dt);
     }
     if (list)
         return 0;

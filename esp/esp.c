@@ -1,0 +1,719 @@
+/*
+ * esp.c -- SA setup, outbound (protect) and inbound (unprotect) packet
+ * processing for transport, tunnel and UDP-encapsulated tunnel mode.
+ *
+ * Layout of a protected packet (RFC 4303 section 2):
+ *   [IP header (+ IPv6 extension headers)] [UDP (RFC 3948)] SPI seq IV
+ *   E(payload | padding 1,2,3.. | pad length | next header) ICV
+ * The ICV covers SPI..ciphertext, followed by the high 32 sequence bits
+ * when ESN is on (RFC 4303 section 2.2.1); they are never sent.
+ */
+#include "../imssec.h"
+
+#define ESP_MAGIC 0x45535031u /* "ESP1": set once the SA is usable */
+#define ESP_PROTO 50
+#define ESP_PROTO_UDP 17
+#define ESP_NH_IPV4 4
+#define ESP_NH_IPV6 41
+#define ESP_NH_DUMMY 59
+
+/* The opaque storage in imssec_esp_sa must hold the seam's types (their
+ * sizes differ between mbedTLS 2.28 and 3.6 and between -m32 and -m64). */
+ISC_STATIC_ASSERT(esp_hmac_fits, sizeof(isc_hmac) <= sizeof(((imssec_esp_sa *)0)->auth_state_));
+ISC_STATIC_ASSERT(esp_cipher_fits,
+                  sizeof(isc_cipher) <= sizeof(((imssec_esp_sa *)0)->cipher_state_));
+
+static isc_hmac *esp_hmac(imssec_esp_sa *sa)
+{
+    return (isc_hmac *)(void *)sa->auth_state_;
+}
+static const isc_hmac *esp_hmac_c(const imssec_esp_sa *sa)
+{
+    return (const isc_hmac *)(const void *)sa->auth_state_;
+}
+static isc_cipher *esp_cipher(imssec_esp_sa *sa)
+{
+    return (isc_cipher *)(void *)sa->cipher_state_;
+}
+
+static size_t esp_icv_len(int auth)
+{
+    return auth == IMSSEC_ESP_AUTH_NONE ? 0u : (size_t)IMSSEC_ESP_ICV_LEN;
+}
+static size_t esp_iv_len(int enc)
+{
+    return enc == IMSSEC_ESP_ENC_AES_CBC ? 16u : enc == IMSSEC_ESP_ENC_DES_EDE3_CBC ? 8u : 0u;
+}
+/* Alignment of payload || trailer: the cipher block, at least 4 bytes
+ * (RFC 4303 section 2.4). */
+static size_t esp_align(int enc)
+{
+    return enc == IMSSEC_ESP_ENC_AES_CBC ? 16u : enc == IMSSEC_ESP_ENC_DES_EDE3_CBC ? 8u : 4u;
+}
+static int esp_isc_cipher(int enc)
+{
+    return enc == IMSSEC_ESP_ENC_AES_CBC        ? ISC_CIPHER_AES128_CBC
+           : enc == IMSSEC_ESP_ENC_DES_EDE3_CBC ? ISC_CIPHER_DES3_CBC
+                                                : ISC_CIPHER_NULL;
+}
+static size_t esp_addr_len(const imssec_esp_addr *a)
+{
+    return a->family == 6 ? 16u : 4u;
+}
+
+/* ---- checksums ------------------------------------------------------------ */
+
+static uint32_t esp_sum(uint32_t sum, const uint8_t *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i + 1 < n; i += 2)
+        sum += isc_be16(p + i);
+    if (n & 1)
+        sum += (uint32_t)p[n - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffffu) + (sum >> 16);
+    return sum;
+}
+
+/* RFC 791 header checksum over hdr[0..hlen) with the field zeroed first. */
+static void esp_ipv4_checksum(uint8_t *hdr, size_t hlen)
+{
+    hdr[10] = hdr[11] = 0;
+    isc_put_be16(hdr + 10, (uint16_t)~esp_sum(0, hdr, hlen));
+}
+
+/* UDP checksum (RFC 768 / RFC 8200 8.1) of udp[0..n) between the two
+ * addresses of a family; 0 becomes 0xffff. */
+static uint16_t esp_udp_checksum(int family, const uint8_t *src, const uint8_t *dst,
+                                 const uint8_t *udp, size_t n)
+{
+    size_t alen = family == 6 ? 16u : 4u;
+    uint32_t sum = 0;
+    uint16_t r;
+    sum = esp_sum(sum, src, alen);
+    sum = esp_sum(sum, dst, alen);
+    sum += ESP_PROTO_UDP;
+    sum += (uint32_t)(n >> 16) + (uint32_t)(n & 0xffff);
+    sum = esp_sum(sum, udp, n);
+    r = (uint16_t)~sum;
+    return r == 0 ? 0xffff : r;
+}
+
+/* ---- IP header parsing -------------------------------------------------- */
+
+/* A parsed outer (or transport) header. */
+typedef struct esp_ip {
+    int family;    /* 4 or 6 */
+    size_t len;    /* the packet's own length (<= buffer length) */
+    size_t hlen;   /* bytes before the upper-layer (or ESP) header */
+    size_t nh_off; /* offset of the byte holding the protocol / next header */
+    uint8_t nh;    /* its value */
+} esp_ip;
+
+/* Parse an IPv4 header.  Returns 0 or an error; fragments are refused. */
+static int esp_parse_v4(const uint8_t *p, size_t n, esp_ip *ip, int frag_err)
+{
+    size_t ihl, tot;
+    if (n < 20 || (p[0] >> 4) != 4)
+        return IMSSEC_E_MALFORMED;
+    ihl = (size_t)(p[0] & 15) * 4;
+    tot = isc_be16(p + 2);
+    if (ihl < 20 || tot < ihl || tot > n)
+        return IMSSEC_E_MALFORMED;
+    if ((isc_be16(p + 6) & 0x3fff) != 0) /* MF or a fragment offset */
+        return frag_err;
+    ip->family = 4;
+    ip->len = tot;
+    ip->hlen = ihl;
+    ip->nh_off = 9;
+    ip->nh = p[9];
+    return IMSSEC_OK;
+}
+
+/* Parse an IPv6 header and walk the extension headers that precede ESP:
+ *   want_esp 0 (outbound transport): stop where ESP goes, after the last
+ *     hop-by-hop or routing header (a destination options header before a
+ *     routing header is passed too; RFC 4303 3.1.1 / RFC 8200 4.1);
+ *   want_esp 1 (inbound): pass hop-by-hop, routing and destination options
+ *     until next header `target` (ESP or UDP).
+ * The chain is bounded: every extension header is at least 8 bytes. */
+static int esp_parse_v6(const uint8_t *p, size_t n, esp_ip *ip, int want_esp, uint8_t target,
+                        int frag_err)
+{
+    size_t off = 40, nh_off = 6, plen;
+    size_t ins_off = 40, ins_nh = 6;
+    if (!IMSSEC_ENABLE_IPV6) /* inbound: a packet we cannot take is dropped */
+        return want_esp ? IMSSEC_E_MALFORMED : IMSSEC_E_UNSUPPORTED;
+    if (n < 40 || (p[0] >> 4) != 6)
+        return IMSSEC_E_MALFORMED;
+    plen = isc_be16(p + 4);
+    if (plen == 0) /* jumbogram (RFC 2675) or an empty packet */
+        return want_esp ? IMSSEC_E_MALFORMED : IMSSEC_E_UNSUPPORTED;
+    if (40 + plen > n)
+        return IMSSEC_E_MALFORMED;
+    n = 40 + plen;
+    for (;;) {
+        uint8_t nh = p[nh_off];
+        size_t elen;
+        if (want_esp && nh == target)
+            break;
+        if (nh == 44)
+            return frag_err;
+        if (nh != 0 && nh != 43 && nh != 60)
+            break;
+        if (nh == 0 && nh_off != 6)
+            return IMSSEC_E_MALFORMED; /* hop-by-hop only right after the header */
+        if (off + 8 > n)
+            return IMSSEC_E_MALFORMED;
+        elen = ((size_t)p[off + 1] + 1) * 8;
+        if (off + elen > n)
+            return IMSSEC_E_MALFORMED;
+        nh_off = off;
+        off += elen;
+        if (nh == 0 || nh == 43) {
+            ins_off = off;
+            ins_nh = nh_off;
+        }
+    }
+    ip->family = 6;
+    ip->len = n;
+    if (want_esp) {
+        ip->hlen = off;
+        ip->nh_off = nh_off;
+    } else {
+        ip->hlen = ins_off;
+        ip->nh_off = ins_nh;
+    }
+    ip->nh = p[ip->nh_off];
+    return IMSSEC_OK;
+}
+
+/* Length of an inner IP packet at p[0..n) (tunnel mode), or 0 if it is not
+ * a well-formed IPv4 / IPv6 header of the family named by nh. */
+static size_t esp_inner_len(const uint8_t *p, size_t n, uint8_t nh)
+{
+    if (nh == ESP_NH_IPV4) {
+        size_t tot;
+        if (n < 20 || (p[0] >> 4) != 4 || (p[0] & 15) < 5)
+            return 0;
+        tot = isc_be16(p + 2);
+        return (tot >= (size_t)(p[0] & 15) * 4 && tot <= n) ? tot : 0;
+    }
+    if (nh == ESP_NH_IPV6 && IMSSEC_ENABLE_IPV6) {
+        size_t tot;
+        if (n < 40 || (p[0] >> 4) != 6)
+            return 0;
+        tot = 40 + (size_t)isc_be16(p + 4);
+        return tot <= n ? tot : 0;
+    }
+    return 0;
+}
+
+/* ---- SA life cycle -------------------------------------------------------- */
+
+IMSSEC_API void imssec_esp_params_init(imssec_esp_params *p)
+{
+    if (!p)
+        return;
+    memset(p, 0, sizeof *p);
+    p->dir = IMSSEC_ESP_OUTBOUND;
+    p->mode = IMSSEC_ESP_TRANSPORT;
+    p->auth = IMSSEC_ESP_AUTH_HMAC_SHA1_96;
+    p->enc = IMSSEC_ESP_ENC_NULL;
+    p->sport = 4500;
+    p->dport = 4500;
+    p->replay_window = IMSSEC_ESP_REPLAY_DEFAULT;
+}
+
+static int esp_addr_ok(const imssec_esp_addr *a)
+{
+    return a->family == 4 || (a->family == 6 && IMSSEC_ENABLE_IPV6);
+}
+
+static int esp_check_params(const imssec_esp_params *p)
+{
+    size_t klen;
+    if (p->spi == 0 || (p->dir != IMSSEC_ESP_OUTBOUND && p->dir != IMSSEC_ESP_INBOUND) ||
+        (p->esn != 0 && p->esn != 1))
+        return IMSSEC_E_PARAM;
+    if (p->mode != IMSSEC_ESP_TRANSPORT && p->mode != IMSSEC_ESP_TUNNEL &&
+        p->mode != IMSSEC_ESP_UDP_TUNNEL)
+        return IMSSEC_E_PARAM;
+    if (p->mode == IMSSEC_ESP_UDP_TUNNEL && !IMSSEC_ENABLE_UDPENCAP)
+        return IMSSEC_E_UNSUPPORTED;
+    switch (p->auth) {
+    case IMSSEC_ESP_AUTH_NONE: klen = 0; break;
+    case IMSSEC_ESP_AUTH_HMAC_MD5_96:
+        if (!IMSSEC_ENABLE_HMAC_MD5)
+            return IMSSEC_E_UNSUPPORTED;
+        klen = 16;
+        break;
+    case IMSSEC_ESP_AUTH_HMAC_SHA1_96: klen = 20; break;
+    default: return IMSSEC_E_PARAM;
+    }
+    if (p->auth_key_len != klen || (klen && !p->auth_key))
+        return IMSSEC_E_PARAM;
+    switch (p->enc) {
+    case IMSSEC_ESP_ENC_NULL: klen = 0; break;
+    case IMSSEC_ESP_ENC_AES_CBC: klen = 16; break;
+    case IMSSEC_ESP_ENC_DES_EDE3_CBC:
+        if (!IMSSEC_ENABLE_3DES)
+            return IMSSEC_E_UNSUPPORTED;
+        klen = 24;
+        break;
+    default: return IMSSEC_E_PARAM;
+    }
+    if (p->enc_key_len != klen || (klen && !p->enc_key))
+        return IMSSEC_E_PARAM;
+    if (p->auth == IMSSEC_ESP_AUTH_NONE && p->enc == IMSSEC_ESP_ENC_NULL)
+        return IMSSEC_E_PARAM; /* RFC 4303 3.2: not both */
+    if (p->replay_window < 32 || p->replay_window > IMSSEC_REPLAY_WINDOW_MAX ||
+        (p->replay_window & (p->replay_window - 1)) != 0)
+        return IMSSEC_E_PARAM;
+    if (!p->esn && p->seq > UINT32_MAX)
+        return IMSSEC_E_PARAM;
+    if (p->mode != IMSSEC_ESP_TRANSPORT) {
+        if (!esp_addr_ok(&p->src) || !esp_addr_ok(&p->dst))
+            return p->src.family == 6 || p->dst.family == 6 ? IMSSEC_E_UNSUPPORTED
+                                                             : IMSSEC_E_PARAM;
+        if (p->src.family != p->dst.family)
+            return IMSSEC_E_PARAM;
+    }
+    return IMSSEC_OK;
+}
+
+IMSSEC_API int imssec_esp_sa_setup(imssec_esp_sa *sa, const imssec_esp_params *p)
+{
+    int rc;
+    if (!sa)
+        return IMSSEC_E_PARAM;
+    memset(sa, 0, sizeof *sa);
+    if (!p)
+        return IMSSEC_E_PARAM;
+    rc = esp_check_params(p);
+    if (rc != IMSSEC_OK)
+        return rc;
+    sa->spi = p->spi;
+    sa->dir = p->dir;
+    sa->mode = p->mode;
+    sa->auth = p->auth;
+    sa->enc = p->enc;
+    sa->esn = p->esn;
+    sa->src = p->src;
+    sa->dst = p->dst;
+    sa->sport = p->sport;
+    sa->dport = p->dport;
+    sa->window = p->replay_window;
+    if (p->auth != IMSSEC_ESP_AUTH_NONE)
+        isc_hmac_setkey(esp_hmac(sa),
+                        p->auth == IMSSEC_ESP_AUTH_HMAC_MD5_96 ? ISC_MD5 : ISC_SHA1,
+                        p->auth_key, p->auth_key_len);
+    rc = isc_cipher_setkey(esp_cipher(sa), esp_isc_cipher(p->enc), p->enc_key, p->enc_key_len);
+    if (rc != IMSSEC_OK) {
+        imssec_esp_sa_wipe(sa);
+        return rc;
+    }
+    if (p->dir == IMSSEC_ESP_INBOUND)
+        esp_replay_reset(sa, p->seq);
+    else
+        sa->seq = p->seq;
+    sa->setup_ = ESP_MAGIC;
+    return IMSSEC_OK;
+}
+
+IMSSEC_API void imssec_esp_sa_wipe(imssec_esp_sa *sa)
+{
+    if (!sa)
+        return;
+    isc_hmac_wipe(esp_hmac(sa));
+    isc_cipher_wipe(esp_cipher(sa));
+    isc_wipe(sa, sizeof *sa);
+}
+
+/* ICV (RFC 4303 2.8 with RFC 2403/2404 -96 truncation) over p[0..n), then
+ * the high sequence half when ESN is on. */
+static void esp_icv(const imssec_esp_sa *sa, const uint8_t *p, size_t n, uint32_t seqh,
+                    uint8_t out[IMSSEC_ESP_ICV_LEN])
+{
+    const isc_hmac *k = esp_hmac_c(sa);
+    isc_hash h;
+    uint8_t full[ISC_HASH_MAX_LEN];
+    isc_hmac_start(k, &h);
+    isc_hash_update(&h, p, n);
+    if (sa->esn) {
+        uint8_t hi[4];
+        isc_put_be32(hi, seqh);
+        isc_hash_update(&h, hi, 4);
+    }
+    isc_hmac_finish(k, &h, full);
+    memcpy(out, full, IMSSEC_ESP_ICV_LEN);
+    isc_wipe(full, sizeof full);
+}
+
+/* 1 if [a, a+an) and [b, b+bn) overlap. */
+static int esp_overlap(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + bn && y < x + an;
+}
+
+/* ---- outbound ------------------------------------------------------------- */
+
+/* Everything protect needs to know before writing: computed from the input
+ * alone, so that all checks happen before the first byte is written. */
+typedef struct esp_plan {
+    esp_ip ip;         /* transport: the packet's header */
+    size_t prefix;     /* bytes before SPI in the output */
+    size_t pay_off;    /* offset of the protected payload in the input */
+    size_t pay_len;
+    size_t elen;       /* payload + padding + 2 */
+    size_t out_len;
+    uint8_t nh;        /* next header carried in the trailer */
+} esp_plan;
+
+static int esp_plan_out(const imssec_esp_sa *sa, const uint8_t *in, size_t in_len, esp_plan *pl)
+{
+    size_t al = esp_align(sa->enc), outer = 0;
+    int rc;
+    memset(pl, 0, sizeof *pl);
+    if (in_len < 1)
+        return IMSSEC_E_MALFORMED;
+    if (sa->mode == IMSSEC_ESP_TRANSPORT) {
+        if ((in[0] >> 4) == 4)
+            rc = esp_parse_v4(in, in_len, &pl->ip, IMSSEC_E_UNSUPPORTED);
+        else if ((in[0] >> 4) == 6)
+            rc = esp_parse_v6(in, in_len, &pl->ip, 0, 0, IMSSEC_E_UNSUPPORTED);
+        else
+            rc = IMSSEC_E_MALFORMED;
+        if (rc != IMSSEC_OK)
+            return rc;
+        if (pl->ip.len != in_len)
+            return IMSSEC_E_MALFORMED; /* trailing bytes: refuse to guess */
+        pl->prefix = pl->ip.hlen;
+        pl->pay_off = pl->ip.hlen;
+        pl->nh = pl->ip.nh;
+    } else {
+        uint8_t nh = (in[0] >> 4) == 4 ? ESP_NH_IPV4 : ESP_NH_IPV6;
+        if ((in[0] >> 4) != 4 && (in[0] >> 4) != 6)
+            return IMSSEC_E_MALFORMED;
+        if (esp_inner_len(in, in_len, nh) != in_len)
+            return (in[0] >> 4) == 6 && !IMSSEC_ENABLE_IPV6 ? IMSSEC_E_UNSUPPORTED
+                                                            : IMSSEC_E_MALFORMED;
+        outer = sa->src.family == 6 ? 40u : 20u;
+        if (sa->mode == IMSSEC_ESP_UDP_TUNNEL)
+            outer += 8;
+        pl->prefix = outer;
+        pl->pay_off = 0;
+        pl->nh = nh;
+    }
+    pl->pay_len = in_len - pl->pay_off;
+    pl->elen = (pl->pay_len + 2 + al - 1) / al * al;
+    pl->out_len = pl->prefix + 8 + esp_iv_len(sa->enc) + pl->elen + esp_icv_len(sa->auth);
+    /* IPv4 total length / IPv6 payload length are 16 bits */
+    if ((sa->mode == IMSSEC_ESP_TRANSPORT ? pl->ip.family : sa->src.family) == 4
+            ? pl->out_len > 65535
+            : pl->out_len - 40 > 65535)
+        return IMSSEC_E_RANGE;
+    return IMSSEC_OK;
+}
+
+IMSSEC_API size_t imssec_esp_protect_size(const imssec_esp_sa *sa, const uint8_t *in,
+                                          size_t in_len)
+{
+    esp_plan pl;
+    if (!sa || !in || sa->setup_ != ESP_MAGIC || sa->dir != IMSSEC_ESP_OUTBOUND ||
+        esp_plan_out(sa, in, in_len, &pl) != IMSSEC_OK)
+        return 0;
+    return pl.out_len;
+}
+
+/* Outer header for tunnel modes at out[0..prefix). */
+static void esp_write_outer(const imssec_esp_sa *sa, uint8_t *out, const esp_plan *pl,
+                            uint64_t seq, uint8_t tos, int df)
+{
+    size_t ihl = sa->src.family == 6 ? 40u : 20u, alen = esp_addr_len(&sa->src);
+    uint8_t proto = sa->mode == IMSSEC_ESP_UDP_TUNNEL ? ESP_PROTO_UDP : ESP_PROTO;
+    if (sa->src.family == 4) {
+        out[0] = 0x45;
+        out[1] = tos;
+        isc_put_be16(out + 2, (uint16_t)pl->out_len);
+        isc_put_be16(out + 4, (uint16_t)seq); /* unique per SA until rekey */
+        isc_put_be16(out + 6, df ? 0x4000 : 0);
+        out[8] = 64;
+        out[9] = proto;
+        memcpy(out + 12, sa->src.a, 4);
+        memcpy(out + 16, sa->dst.a, 4);
+        esp_ipv4_checksum(out, 20);
+    } else {
+        out[0] = (uint8_t)(0x60 | tos >> 4);
+        out[1] = (uint8_t)(tos << 4);
+        out[2] = out[3] = 0;
+        isc_put_be16(out + 4, (uint16_t)(pl->out_len - 40));
+        out[6] = proto;
+        out[7] = 64;
+        memcpy(out + 8, sa->src.a, alen);
+        memcpy(out + 24, sa->dst.a, alen);
+    }
+    if (sa->mode == IMSSEC_ESP_UDP_TUNNEL) {
+        uint8_t *u = out + ihl;
+        isc_put_be16(u, sa->sport);
+        isc_put_be16(u + 2, sa->dport);
+        isc_put_be16(u + 4, (uint16_t)(pl->out_len - ihl));
+        u[6] = u[7] = 0; /* RFC 3948 2.1: SHOULD be 0 on IPv4; IPv6 fixed later */
+    }
+}
+
+IMSSEC_API int imssec_esp_protect(imssec_esp_sa *sa, const imssec_io *io, const uint8_t *iv,
+                                  const uint8_t *in, size_t in_len, uint8_t *out,
+                                  size_t out_cap, size_t *out_len)
+{
+    esp_plan pl;
+    uint8_t ivb[IMSSEC_ESP_IV_MAX], tos = 0, *esp, *ct;
+    size_t ivl, padlen, i;
+    uint64_t seq;
+    int rc, df = 0;
+    if (!sa || !in || !out || !out_len || sa->setup_ != ESP_MAGIC ||
+        sa->dir != IMSSEC_ESP_OUTBOUND)
+        return IMSSEC_E_PARAM;
+    if (out != in && esp_overlap(in, in_len, out, out_cap))
+        return IMSSEC_E_PARAM;
+    rc = esp_plan_out(sa, in, in_len, &pl);
+    if (rc != IMSSEC_OK)
+        return rc;
+    *out_len = pl.out_len;
+    if (out_cap < pl.out_len)
+        return IMSSEC_E_SPACE;
+    if (sa->esn ? sa->seq == UINT64_MAX : sa->seq >= UINT32_MAX) {
+        sa->stats.seq_exhausted++;
+        return IMSSEC_E_SEQ_EXHAUSTED; /* RFC 4303 3.3.3: never cycle */
+    }
+    ivl = esp_iv_len(sa->enc);
+    if (ivl) {
+        if (iv)
+            memcpy(ivb, iv, ivl);
+        else if ((rc = isc_random(io, ivb, ivl)) != IMSSEC_OK)
+            return rc;
+    }
+    seq = sa->seq + 1;
+    if (sa->mode != IMSSEC_ESP_TRANSPORT) {
+        if ((in[0] >> 4) == 4) {
+            tos = in[1];
+            df = (in[6] & 0x40) != 0;
+        } else {
+            tos = (uint8_t)(in[0] << 4 | in[1] >> 4);
+        }
+    }
+    /* From here on nothing can fail.  Move the payload first (rightwards,
+     * so in place the header in front of it is untouched). */
+    esp = out + pl.prefix;
+    ct = esp + 8 + ivl;
+    memmove(ct, in + pl.pay_off, pl.pay_len);
+    if (sa->mode == IMSSEC_ESP_TRANSPORT) {
+        memmove(out, in, pl.prefix);
+        if (pl.ip.family == 4) {
+            out[9] = ESP_PROTO;
+            isc_put_be16(out + 2, (uint16_t)pl.out_len);
+            esp_ipv4_checksum(out, pl.ip.hlen);
+        } else {
+            out[pl.ip.nh_off] = ESP_PROTO;
+            isc_put_be16(out + 4, (uint16_t)(pl.out_len - 40));
+        }
+    } else {
+        esp_write_outer(sa, out, &pl, seq, tos, df);
+    }
+    isc_put_be32(esp, sa->spi);
+    isc_put_be32(esp + 4, (uint32_t)seq);
+    memcpy(esp + 8, ivb, ivl);
+    padlen = pl.elen - pl.pay_len - 2;
+    for (i = 0; i < padlen; i++)
+        ct[pl.pay_len + i] = (uint8_t)(i + 1); /* RFC 4303 2.4 default padding */
+    ct[pl.elen - 2] = (uint8_t)padlen;
+    ct[pl.elen - 1] = pl.nh;
+    isc_cipher_cbc(esp_cipher(sa), 1, ivb, ct, ct, pl.elen);
+    if (sa->auth != IMSSEC_ESP_AUTH_NONE)
+        esp_icv(sa, esp, 8 + ivl + pl.elen, (uint32_t)(seq >> 32), ct + pl.elen);
+    if (sa->mode == IMSSEC_ESP_UDP_TUNNEL && sa->src.family == 6) {
+        uint8_t *u = out + 40;
+        isc_put_be16(u + 6, esp_udp_checksum(6, sa->src.a, sa->dst.a, u, pl.out_len - 40));
+    }
+    isc_wipe(ivb, sizeof ivb);
+    sa->seq = seq;
+    sa->stats.packets++;
+    sa->stats.bytes += in_len;
+    return IMSSEC_OK;
+}
+
+/* ---- inbound -------------------------------------------------------------- */
+
+static int esp_drop(imssec_esp_sa *sa, int verdict)
+{
+    switch (verdict) {
+    case IMSSEC_E_REPLAY: sa->stats.replay++; break;
+    case IMSSEC_E_ICV: sa->stats.icv++; break;
+    case IMSSEC_E_BAD_PADDING: sa->stats.bad_padding++; break;
+    case IMSSEC_E_DUMMY: sa->stats.dummy++; break;
+    case IMSSEC_E_MALFORMED:
+    case IMSSEC_E_NO_SA: sa->stats.malformed++; break;
+    default: break;
+    }
+    return verdict;
+}
+
+/* The core of inbound processing on the ESP part e[0..n) of a packet whose
+ * plaintext goes to out + dst_off (transport: after the copied header).
+ * Writes nothing before the ICV verified.  *pt_len, *nh: the payload. */
+static int esp_open(imssec_esp_sa *sa, const uint8_t *e, size_t n, uint8_t *out,
+                    size_t dst_off, int in_place, size_t *pt_len, uint8_t *nh,
+                    uint64_t *seq_out)
+{
+    size_t ivl = esp_iv_len(sa->enc), icvl = esp_icv_len(sa->auth), elen, padlen, i;
+    uint8_t icv[IMSSEC_ESP_ICV_LEN], *pt;
+    uint64_t seq;
+    uint32_t bad;
+    int rc;
+    if (n < 8 + ivl + icvl + 2)
+        return esp_drop(sa, IMSSEC_E_MALFORMED);
+    elen = n - 8 - ivl - icvl;
+    if (sa->enc != IMSSEC_ESP_ENC_NULL && elen % esp_align(sa->enc) != 0)
+        return esp_drop(sa, IMSSEC_E_MALFORMED);
+    if (isc_be32(e) != sa->spi)
+        return esp_drop(sa, IMSSEC_E_NO_SA);
+    seq = imssec_esp_replay_infer(sa, isc_be32(e + 4));
+    if ((rc = imssec_esp_replay_check(sa, seq)) != IMSSEC_OK)
+        return esp_drop(sa, rc);
+    if (icvl) {
+        esp_icv(sa, e, n - icvl, (uint32_t)(seq >> 32), icv);
+        if (!isc_ct_eq(icv, e + n - icvl, icvl))
+            return esp_drop(sa, IMSSEC_E_ICV);
+    }
+    /* Authentic: the number is consumed even if what follows is bad. */
+    imssec_esp_replay_commit(sa, seq);
+    if (seq_out)
+        *seq_out = seq;
+    pt = out + dst_off;
+    if (in_place) {
+        uint8_t *w = (uint8_t *)(uintptr_t)(e + 8 + ivl);
+        isc_cipher_cbc(esp_cipher(sa), 0, e + 8, w, w, elen);
+        memmove(pt, w, elen);
+    } else {
+        isc_cipher_cbc(esp_cipher(sa), 0, e + 8, e + 8 + ivl, pt, elen);
+    }
+    padlen = pt[elen - 2];
+    *nh = pt[elen - 1];
+    if (padlen + 2 > elen)
+        return esp_drop(sa, IMSSEC_E_BAD_PADDING);
+    /* RFC 4303 2.4: the receiver SHOULD check the default padding 1,2,3.. */
+    bad = 0;
+    for (i = 0; i < padlen; i++)
+        bad |= (uint32_t)(pt[elen - 2 - padlen + i] ^ (uint8_t)(i + 1));
+    if (bad)
+        return esp_drop(sa, IMSSEC_E_BAD_PADDING);
+    if (*nh == ESP_NH_DUMMY)
+        return esp_drop(sa, IMSSEC_E_DUMMY);
+    *pt_len = elen - 2 - padlen;
+    return IMSSEC_OK;
+}
+
+IMSSEC_API int imssec_esp_unprotect(imssec_esp_sa *sa, const uint8_t *in, size_t in_len,
+                                    uint8_t *out, size_t out_cap, size_t *out_len,
+                                    uint64_t *seq)
+{
+    esp_ip ip;
+    size_t esp_off, dst_off, pt_len = 0, len;
+    uint8_t nh = 0, target;
+    uint64_t s = 0;
+    int rc;
+    if (!sa || !in || !out || !out_len || sa->setup_ != ESP_MAGIC ||
+        sa->dir != IMSSEC_ESP_INBOUND)
+        return IMSSEC_E_PARAM;
+    if (out != in && esp_overlap(in, in_len, out, out_cap))
+        return IMSSEC_E_PARAM;
+    if (out_cap < in_len) {
+        *out_len = in_len;
+        return IMSSEC_E_SPACE;
+    }
+    target = sa->mode == IMSSEC_ESP_UDP_TUNNEL ? ESP_PROTO_UDP : ESP_PROTO;
+    if (in_len >= 1 && (in[0] >> 4) == 4)
+        rc = esp_parse_v4(in, in_len, &ip, IMSSEC_E_MALFORMED);
+    else if (in_len >= 1 && (in[0] >> 4) == 6)
+        rc = esp_parse_v6(in, in_len, &ip, 1, target, IMSSEC_E_MALFORMED);
+    else
+        rc = IMSSEC_E_MALFORMED;
+    if (rc == IMSSEC_OK && ip.nh != target)
+        rc = IMSSEC_E_MALFORMED;
+    if (rc != IMSSEC_OK)
+        return esp_drop(sa, rc);
+    esp_off = ip.hlen;
+    if (sa->mode == IMSSEC_ESP_UDP_TUNNEL) {
+        size_t ul;
+        if (ip.len - esp_off < 8)
+            return esp_drop(sa, IMSSEC_E_MALFORMED);
+        ul = isc_be16(in + esp_off + 4);
+        if (ul < 8 || ul != ip.len - esp_off)
+            return esp_drop(sa, IMSSEC_E_MALFORMED);
+        /* RFC 3948 2.2 / 2.3: IKE and keepalives are not for the SA */
+        if (ul == 9 && in[esp_off + 8] == 0xff)
+            return IMSSEC_E_NOT_ESP;
+        if (ul >= 12 && isc_be32(in + esp_off + 8) == 0)
+            return IMSSEC_E_NOT_ESP;
+        esp_off += 8;
+    }
+    dst_off = sa->mode == IMSSEC_ESP_TRANSPORT ? esp_off : 0;
+    rc = esp_open(sa, in + esp_off, ip.len - esp_off, out, dst_off, out == in, &pt_len, &nh, &s);
+    if (rc != IMSSEC_OK)
+        return rc;
+    if (sa->mode == IMSSEC_ESP_TRANSPORT) {
+        if (out != in)
+            memcpy(out, in, esp_off);
+        len = esp_off + pt_len;
+        if (ip.family == 4) {
+            out[9] = nh;
+            isc_put_be16(out + 2, (uint16_t)len);
+            esp_ipv4_checksum(out, ip.hlen);
+        } else {
+            out[ip.nh_off] = nh;
+            isc_put_be16(out + 4, (uint16_t)(len - 40));
+        }
+    } else {
+        len = esp_inner_len(out, pt_len, nh);
+        if (len == 0)
+            return esp_drop(sa, IMSSEC_E_MALFORMED);
+    }
+    *out_len = len;
+    if (seq)
+        *seq = s;
+    sa->stats.packets++;
+    sa->stats.bytes += len;
+    return IMSSEC_OK;
+}
+
+IMSSEC_API int imssec_esp_unprotect_esp(imssec_esp_sa *sa, const uint8_t *esp, size_t len,
+                                        uint8_t *out, size_t out_cap, size_t *out_len,
+                                        uint64_t *seq)
+{
+    size_t pt_len = 0, ilen;
+    uint8_t nh = 0;
+    uint64_t s = 0;
+    int rc;
+    if (!sa || !esp || !out || !out_len || sa->setup_ != ESP_MAGIC ||
+        sa->dir != IMSSEC_ESP_INBOUND || sa->mode == IMSSEC_ESP_TRANSPORT)
+        return IMSSEC_E_PARAM;
+    if (out != esp && esp_overlap(esp, len, out, out_cap))
+        return IMSSEC_E_PARAM;
+    if (out_cap < len) {
+        *out_len = len;
+        return IMSSEC_E_SPACE;
+    }
+    rc = esp_open(sa, esp, len, out, 0, out == esp, &pt_len, &nh, &s);
+    if (rc != IMSSEC_OK)
+        return rc;
+    ilen = esp_inner_len(out, pt_len, nh);
+    if (ilen == 0)
+        return esp_drop(sa, IMSSEC_E_MALFORMED);
+    *out_len = ilen;
+    if (seq)
+        *seq = s;
+    sa->stats.packets++;
+    sa->stats.bytes += ilen;
+    return IMSSEC_OK;
+}

@@ -1,0 +1,416 @@
+/*
+ * scscf.c -- an S-CSCF with a built-in HSS, for the imssec demo.
+ *
+ * It registers one subscriber with IMS AKA (TS 33.203 clause 6.1):
+ *   - REGISTER without a response to a challenge of ours: generate an
+ *     authentication vector (aka/: SQN = SEQ || IND, TS 33.102 Annex C) and
+ *     answer 401 with WWW-Authenticate: Digest ... algorithm=AKAv1-MD5 plus
+ *     ck= and ik= for the P-CSCF (TS 24.229 5.4.1.2.1);
+ *   - a response with auts=: verify AUTS, resynchronise SQN, challenge again
+ *     (clause 6.1.3);
+ *   - a response: check it against XRES (RFC 3310), answer 200 with
+ *     Service-Route, or 403;
+ *   - an empty response without auts: network authentication failure
+ *     reported by the UE (clause 6.1.2.2): 403;
+ *   - REGISTER Expires: 0 from an integrity-protected registered UE: 200.
+ * It answers MESSAGE requests with 200 and, when the body says
+ * "echo: text", sends a MESSAGE with "text" back to the UE along the Path.
+ *
+ * Only imssec.h (aka/ digest and Milenage) plus POSIX sockets.
+ */
+#include "../imssec.h"
+#include "sip.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: scscf [--listen-ip 127.0.0.1] [--port 5070] [--k HEX] [--op HEX | --opc HEX]\n"
+    "             [--impi alice@ims.example.net] [--realm ims.example.net]\n"
+    "             [--sqn N] [--ind-bits 5] [--ind 0] [--expires 600] [--pcap FILE]\n"
+    "             [--timeout-ms 30000]\n"
+    "An S-CSCF with a built-in HSS (see the comment at the top of scscf.c).\n";
+
+static const char *const known[] = {"listen-ip", "port", "k", "op", "opc", "impi", "realm",
+                                    "sqn", "ind-bits", "ind", "expires", "pcap",
+                                    "timeout-ms", NULL};
+
+static const imssec_io io = {NULL, net_random, NULL, NULL};
+
+/* The HSS's record of the one subscriber and the registrar's binding. */
+static struct {
+    imssec_milenage mil;
+    char impi[128], realm[64];
+    uint64_t sqn; /* last SQN used */
+    unsigned ind_bits, ind;
+    /* the challenge in flight */
+    int pending;
+    imssec_aka_vector av;
+    char nonce[64];
+    imssec_digest_nonce nonce_state;
+    /* the binding */
+    int registered;
+    char contact[256], path[256];
+    unsigned expires;
+} hss;
+
+/* Network-initiated MESSAGE transactions waiting for the UE's answer. */
+#define MAX_TX 8
+static struct {
+    int used;
+    char branch[64], what[80];
+} tx[MAX_TX];
+
+static int fd;
+static char my_ip[64];
+static unsigned my_port;
+
+static void send_to(const char *ip, unsigned port, const sip_buf *b)
+{
+    char first[128];
+    ladder("%-40s --> %s:%u", sip_first_line(b->p, b->n, first, sizeof first), ip, port);
+    net_send(fd, ip, port, b->p, b->n);
+}
+
+/* Where a response goes: the top Via (received/rport when present). */
+static void reply(const sip_msg *req, const sip_buf *b)
+{
+    sip_str v;
+    sip_via via;
+    if (!sip_get(req, "Via", 0, &v) || sip_via_parse(v, &via) != 0)
+        return;
+    char ip[64];
+    send_to(via.received[0] ? via.received : host_ip(via.host, ip), via.rport ? via.rport : via.port,
+            b);
+}
+
+static void simple_reply(const sip_msg *req, int status, const char *reason)
+{
+    sip_buf b;
+    char tag[9];
+    sip_token(tag, 8);
+    sip_b_response(&b, req, status, reason, tag);
+    sip_b_end(&b, NULL, 0);
+    reply(req, &b);
+}
+
+static int challenge(const sip_msg *req)
+{
+    static const uint8_t amf[2] = {0x80, 0x00}; /* AMF of the TS 35.208 examples' style */
+    char www[512], ck_hex[33], ik_hex[33];
+    size_t nl, wl;
+    uint64_t next;
+    sip_buf b;
+    char tag[9];
+    int rc;
+
+    rc = imssec_aka_sqn_next(hss.sqn, hss.ind_bits, hss.ind, &next);
+    if (rc == IMSSEC_OK)
+        rc = imssec_aka_vector_gen(&hss.mil, &io, NULL, next, amf, &hss.av);
+    if (rc == IMSSEC_OK)
+        rc = imssec_aka_nonce_encode(hss.av.rand, hss.av.autn, NULL, 0, 1, hss.nonce,
+                                     sizeof hss.nonce - 1, &nl);
+    if (rc != IMSSEC_OK) {
+        verify(0, "hss-vector", "%s", imssec_strerror(rc));
+        simple_reply(req, 500, "Server Internal Error");
+        return -1;
+    }
+    hss.nonce[nl] = '\0';
+    hss.sqn = next;
+    hss.pending = 1;
+    (void)imssec_digest_nonce_set(&hss.nonce_state, hss.nonce, nl, net_now_ms() + 60000);
+    ladder("HSS: AKA vector for SQN=0x%012llx (SEQ=%llu IND=%u)", (unsigned long long)next,
+           (unsigned long long)(next >> hss.ind_bits), hss.ind);
+    rc = imssec_digest_challenge_build(IMSSEC_DIGEST_AKAV1_MD5, (imssec_digest_str){hss.realm, strlen(hss.realm)},
+                                       (imssec_digest_str){hss.nonce, nl},
+                                       (imssec_digest_str){NULL, 0},
+                                       IMSSEC_DIGEST_QOP_BIT(IMSSEC_DIGEST_QOP_AUTH), 0, 0, www,
+                                       sizeof www, &wl);
+    if (rc != IMSSEC_OK) {
+        verify(0, "scscf-challenge", "%s", imssec_strerror(rc));
+        return -1;
+    }
+    /* TS 24.229 5.4.1.2.1: CK and IK travel to the P-CSCF in the 401, which
+     * removes them before it forwards the challenge to the UE. */
+    sip_token(tag, 8);
+    sip_b_response(&b, req, 401, "Unauthorized", tag);
+    sip_b_add(&b, "WWW-Authenticate: %.*s, ck=\"%s\", ik=\"%s\"\r\n", (int)wl, www,
+              hex_encode(hss.av.ck, 16, ck_hex), hex_encode(hss.av.ik, 16, ik_hex));
+    sip_b_end(&b, NULL, 0);
+    reply(req, &b);
+    return 0;
+}
+
+static void on_register(const sip_msg *req)
+{
+    sip_str auth, exp_s, contact, path, ip;
+    imssec_digest_credentials cr;
+    unsigned expires = 600;
+    char buf[64];
+    int have_cred = 0, integrity = 0, rc;
+
+    if (sip_get(req, "Expires", 0, &exp_s))
+        expires = (unsigned)strtoul(sip_cstr(exp_s, buf, sizeof buf), NULL, 10);
+    if (sip_get(req, "Authorization", 0, &auth)) {
+        if (imssec_digest_credentials_parse(auth.p, auth.n, &cr) == IMSSEC_OK)
+            have_cred = 1;
+        else
+            ladder("Authorization: malformed, ignored");
+        /* TS 24.229 5.4.1.1: the P-CSCF tells whether the REGISTER arrived
+         * integrity protected. */
+        if (sip_auth_param(auth, "integrity-protected", &ip))
+            integrity = sip_eq(ip, "yes");
+    }
+
+    /* De-registration from a registered, integrity-protected UE. */
+    if (expires == 0 && hss.registered && integrity) {
+        sip_buf b;
+        char tag[9];
+        sip_token(tag, 8);
+        sip_b_response(&b, req, 200, "OK", tag);
+        sip_b_add(&b, "Contact: %s;expires=0\r\n", hss.contact);
+        sip_b_end(&b, NULL, 0);
+        hss.registered = 0;
+        ladder("registrar: %s de-registered", hss.impi);
+        reply(req, &b);
+        return;
+    }
+
+    if (!have_cred || !hss.pending || cr.nonce.n != strlen(hss.nonce) ||
+        memcmp(cr.nonce.p, hss.nonce, cr.nonce.n) != 0) {
+        /* No answer to a challenge of ours: challenge (also on every
+         * re-registration: this S-CSCF always authenticates). */
+        challenge(req);
+        return;
+    }
+    hss.pending = 0;
+
+    if (cr.auts.n) {
+        /* RFC 3310 3.4 / TS 33.203 6.1.3: synchronisation failure. */
+        uint8_t auts[IMSSEC_AKA_AUTS_LEN + 2];
+        size_t al;
+        uint64_t sqn_ms;
+        char txt[64];
+        rc = imssec_base64_decode(cr.auts.p, cr.auts.n, auts, sizeof auts, &al);
+        if (rc == IMSSEC_OK && al == IMSSEC_AKA_AUTS_LEN)
+            rc = imssec_aka_auts_verify(&hss.mil, hss.av.rand, auts, &sqn_ms);
+        else
+            rc = IMSSEC_E_SYNTAX;
+        if (rc == IMSSEC_OK)
+            snprintf(txt, sizeof txt, "0x%012llx", (unsigned long long)sqn_ms);
+        if (!verify(rc == IMSSEC_OK, "hss-resync", "AUTS %s%s",
+                    rc == IMSSEC_OK ? "verified (MAC-S good), SQN_MS=" : imssec_strerror(rc),
+                    rc == IMSSEC_OK ? txt : "")) {
+            simple_reply(req, 403, "Forbidden");
+            return;
+        }
+        hss.sqn = sqn_ms;
+        challenge(req);
+        return;
+    }
+    if (cr.response.n == 0) {
+        /* TS 33.203 6.1.2.2: the UE could not authenticate the network. */
+        ladder("UE reports network authentication failure (empty response, no auts)");
+        simple_reply(req, 403, "Forbidden");
+        hss.registered = 0;
+        return;
+    }
+
+    {
+        uint8_t pw[64];
+        size_t pwl;
+        imssec_digest_str user = {NULL, 0}, method = {"REGISTER", 8};
+        rc = imssec_digest_aka_password(IMSSEC_DIGEST_AKAV1_MD5, hss.av.xres, hss.av.xres_len,
+                                        hss.av.ck, hss.av.ik, pw, sizeof pw, &pwl);
+        if (rc == IMSSEC_OK)
+            rc = imssec_digest_server_verify(&hss.nonce_state, &cr, IMSSEC_DIGEST_AKAV1_MD5, user,
+                                             method, NULL, 0, pw, pwl, net_now_ms());
+        imssec_wipe(pw, sizeof pw);
+    }
+    if (!verify(rc == IMSSEC_OK, "scscf-auth", "digest AKAv1-MD5 response %s",
+                rc == IMSSEC_OK ? "matches XRES: user authenticated" : imssec_strerror(rc))) {
+        simple_reply(req, 403, "Forbidden");
+        return;
+    }
+
+    {
+        sip_buf b;
+        char tag[9], h[72];
+        sip_token(tag, 8);
+        hss.registered = 1;
+        hss.expires = expires;
+        if (sip_get(req, "Contact", 0, &contact))
+            sip_uri_of(contact, hss.contact, sizeof hss.contact);
+        if (sip_get(req, "Path", 0, &path))
+            sip_uri_of(path, hss.path, sizeof hss.path);
+        ladder("registrar: %s registered, contact <%s>, path <%s>, expires %u", hss.impi,
+               hss.contact, hss.path, expires);
+        sip_b_response(&b, req, 200, "OK", tag);
+        sip_b_add(&b, "Contact: <%s>;expires=%u\r\n", hss.contact, expires);
+        sip_b_copy(&b, req, "Path");
+        sip_b_add(&b, "Service-Route: <sip:orig@%s:%u;lr>\r\n", host_fmt(my_ip, h), my_port);
+        sip_b_add(&b, "P-Associated-URI: <sip:%s>\r\n", hss.impi);
+        sip_b_end(&b, NULL, 0);
+        reply(req, &b);
+    }
+}
+
+/* Send a MESSAGE to the registered UE along its Path (RFC 3327). */
+static void message_to_ue(const char *text)
+{
+    sip_buf b;
+    char branch[24], tag[9], callid[17], host[64], h[72];
+    unsigned port = 5060;
+    const char *at, *colon;
+    int i;
+
+    if (!hss.registered) {
+        verify(0, "network-message", "UE not registered");
+        return;
+    }
+    /* The Path's URI "sip:term@HOST:PORT;lr" says where the P-CSCF is. */
+    at = strchr(hss.path, '@');
+    at = at ? at + 1 : hss.path + 4;
+    {
+        /* host, or [IPv6] (RFC 3261 IPv6reference) */
+        int v6 = at[0] == '[';
+        size_t hl = v6 ? strcspn(at, "]") : strcspn(at, ":;>");
+        if (v6)
+            at++, hl--;
+        if (hl >= sizeof host)
+            hl = sizeof host - 1;
+        memcpy(host, at, hl);
+        host[hl] = '\0';
+        at += hl + (size_t)v6;
+    }
+    colon = *at == ':' ? at : NULL;
+    if (colon)
+        port = (unsigned)strtoul(colon + 1, NULL, 10);
+    strcpy(branch, "z9hG4bK");
+    sip_token(branch + 7, 16);
+    sip_token(tag, 8);
+    sip_token(callid, 16);
+    sip_b_init(&b);
+    sip_b_add(&b, "MESSAGE %s SIP/2.0\r\n", hss.contact);
+    sip_b_add(&b, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", host_fmt(my_ip, h), my_port, branch);
+    sip_b_add(&b, "Max-Forwards: 70\r\n");
+    sip_b_add(&b, "Route: <%s>\r\n", hss.path);
+    sip_b_add(&b, "From: <sip:service@%s>;tag=%s\r\n", hss.realm, tag);
+    sip_b_add(&b, "To: <sip:%s>\r\n", hss.impi);
+    sip_b_add(&b, "Call-ID: %s@%s\r\n", callid, my_ip);
+    sip_b_add(&b, "CSeq: 1 MESSAGE\r\n");
+    sip_b_add(&b, "Content-Type: text/plain\r\n");
+    sip_b_end(&b, text, strlen(text));
+    for (i = 0; i < MAX_TX; i++)
+        if (!tx[i].used) {
+            tx[i].used = 1;
+            snprintf(tx[i].branch, sizeof tx[i].branch, "%s", branch);
+            snprintf(tx[i].what, sizeof tx[i].what, "%.70s", text);
+            break;
+        }
+    send_to(host, port, &b);
+}
+
+static void on_response(const sip_msg *rsp)
+{
+    sip_str v, cseq;
+    sip_via via;
+    int i;
+    if (!sip_get(rsp, "Via", 0, &v) || sip_via_parse(v, &via) != 0 || !sip_get(rsp, "CSeq", 0, &cseq))
+        return;
+    for (i = 0; i < MAX_TX; i++) {
+        if (tx[i].used && strcmp(tx[i].branch, via.branch) == 0) {
+            if (rsp->status >= 200) {
+                verify(rsp->status == 200, "network-message-answered", "MESSAGE \"%s\": %d",
+                       tx[i].what, rsp->status);
+                tx[i].used = 0;
+            }
+            return;
+        }
+    }
+    ladder("response for an unknown transaction ignored");
+}
+
+int main(int argc, char **argv)
+{
+    uint8_t k[16], op[16], buf[SIP_MAX_MSG + 1];
+    const char *pcap = arg_str(argc, argv, "pcap", NULL);
+    uint64_t deadline;
+    int ever_registered = 0, done = 0, i;
+    char h[72];
+
+    ladder_role("S-CSCF");
+    arg_check(argc, argv, known, usage);
+    memset(&hss, 0, sizeof hss);
+    snprintf(my_ip, sizeof my_ip, "%s", arg_str(argc, argv, "listen-ip", "127.0.0.1"));
+    my_port = (unsigned)arg_num(argc, argv, "port", 5070);
+    /* Defaults: TS 35.207 test set 1. */
+    arg_hex(argc, argv, "k", "465b5ce8b199b49faa5f0a2ee238a6bc", k, 16);
+    if (arg_str(argc, argv, "opc", NULL)) {
+        arg_hex(argc, argv, "opc", NULL, op, 16);
+        imssec_milenage_init_opc(&hss.mil, k, op);
+    } else {
+        arg_hex(argc, argv, "op", "cdc202d5123e20f62b6d676ac72cb318", op, 16);
+        imssec_milenage_init_op(&hss.mil, k, op);
+    }
+    imssec_wipe(k, sizeof k);
+    snprintf(hss.impi, sizeof hss.impi, "%s", arg_str(argc, argv, "impi", "alice@ims.example.net"));
+    snprintf(hss.realm, sizeof hss.realm, "%s", arg_str(argc, argv, "realm", "ims.example.net"));
+    hss.sqn = arg_num(argc, argv, "sqn", 0x20);
+    hss.ind_bits = (unsigned)arg_num(argc, argv, "ind-bits", 5);
+    hss.ind = (unsigned)arg_num(argc, argv, "ind", 0);
+    if (pcap)
+        pcap_open(pcap);
+    fd = net_udp(my_ip, my_port);
+    ladder("HSS/S-CSCF ready on %s:%u for %s (SQN=0x%012llx, IND %u bits)", host_fmt(my_ip, h), my_port,
+           hss.impi, (unsigned long long)hss.sqn, hss.ind_bits);
+    deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
+
+    while (!done) {
+        size_t n;
+        char src[64];
+        unsigned sport;
+        sip_msg m;
+        uint64_t now = net_now_ms();
+        if (now >= deadline) {
+            verify(0, "scscf", "timed out waiting for the flow to finish");
+            break;
+        }
+        if (net_recv(&fd, 1, (int)(deadline - now), buf, sizeof buf - 1, &n, src, &sport) < 0)
+            continue;
+        if (sip_parse(&m, (const char *)buf, n) != 0) {
+            ladder("dropped a datagram that is not SIP from %s:%u", src, sport);
+            continue;
+        }
+        if (!m.is_request) {
+            on_response(&m);
+            continue;
+        }
+        if (sip_eq(m.method, "REGISTER")) {
+            int was = hss.registered;
+            on_register(&m);
+            ever_registered |= hss.registered;
+            if (was && !hss.registered)
+                done = 1; /* de-registered: the flow is over */
+            if (!hss.registered && !hss.pending && !ever_registered)
+                done = 1; /* 403: the registration was refused */
+        } else if (sip_eq(m.method, "MESSAGE")) {
+            char text[256];
+            sip_cstr(m.body, text, sizeof text);
+            ladder("MESSAGE from the UE: \"%s\"", text);
+            simple_reply(&m, 200, "OK");
+            if (strncmp(text, "echo: ", 6) == 0)
+                message_to_ue(text + 6);
+        } else {
+            simple_reply(&m, 405, "Method Not Allowed");
+        }
+    }
+    for (i = 0; i < MAX_TX; i++)
+        if (tx[i].used)
+            verify(0, "network-message-answered", "MESSAGE \"%s\" never answered", tx[i].what);
+    imssec_milenage_wipe(&hss.mil);
+    imssec_wipe(&hss.av, sizeof hss.av);
+    ladder("exit (%d failures)", verify_failures());
+    return verify_failures() ? 1 : 0;
+}

@@ -1,0 +1,478 @@
+#!/usr/bin/env bash
+# esp-kernel.sh -- the Linux kernel's ESP (esp4/esp6, xfrm) as the reference
+# peer of the esp/ engine (issue 5, "Proof").  Run from the repo root by
+# test/run.sh with BUILD=build; needs root.
+#
+# The host kernel has no ESP, so the reference is a User-Mode-Linux guest
+# kernel (Debian `user-mode-linux`), booted ONCE.  Its root file system is the
+# host's / (hostfs, read-only), so host binaries run in it unchanged.  Inside
+# it two network namespaces A and B are joined by a veth pair; nothing reaches
+# the host's network (the guest has no network device towards the host at all).
+#
+#   1. host:  build test/peer/kernel/kpeer; make the plaintext packets; make
+#             OUR protected packets with `imssec esp-protect` (fixed IVs);
+#             write plan.sh (the scenarios) into a work directory.
+#   2. guest: test/peer/kernel/guest.sh runs plan.sh: per scenario it installs
+#             the SAs with `ip xfrm`, lets kernel A protect our plaintexts
+#             (raw IP_HDRINCL socket, so IP ID/TTL/flags are ours) and captures
+#             them on B's veth, injects our packets (and a replay and a tampered
+#             one) into B and records what B's kernel delivered to a UDP
+#             socket, and saves B's per-SA counters (ip -s xfrm state).
+#   3. host:  checks with `imssec esp-unprotect` / `esp-protect`.
+#
+# Checks per scenario S (transport v4/v6 x {hmac-md5-96, hmac-sha-1-96} x
+# {null, des-ede3-cbc, aes-cbc}, UDP-encapsulated tunnel, ESN across 2^32):
+#   S kernel-to-imssec  every kernel ESP packet unprotects to exactly the
+#                       plaintext packet the kernel was given (and its seq)
+#   S same-iv-bytes     esp-protect with the kernel's seq and IV gives the
+#                       kernel's packet byte for byte (tunnel: from the UDP
+#                       header on; the outer IP header is each side's choice)
+#   S imssec-to-kernel  the kernel delivers exactly our good packets' payloads
+#   S kernel-drops      the kernel drops our replayed and tampered packets and
+#                       a replay of its own packet, and counts them
+#                       (ip -s xfrm state: replay / failed)
+#   S imssec-drops      our engine rejects a tampered kernel packet
+#                       (icv_failure) and, where the CLI keeps a window, a
+#                       replayed one (replay)
+#
+# Env: KEEP=1 keeps the work directory; KP_VECTORS=FILE writes captured kernel
+# packets with keys as a vector file (test/vectors/kernel-esp-captured.txt).
+set -u
+export LC_ALL=C
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+BUILD=${BUILD:-build}
+CC=${CC:-cc}
+IMSSEC=$BUILD/imssec
+T=esp-kernel
+
+skip_all() {
+    echo "SKIP $T: $*"
+    exit 0
+}
+
+[ "$(id -u)" = 0 ] || skip_all "needs root (xfrm setup inside the UML guest, hostfs)"
+command -v linux.uml >/dev/null || skip_all "no linux.uml (Debian package user-mode-linux)"
+[ -d /usr/lib/uml/modules ] || skip_all "no UML kernel modules in /usr/lib/uml/modules"
+command -v ip >/dev/null || skip_all "no ip (iproute2)"
+[ -x /bin/busybox ] || skip_all "no /bin/busybox (busybox-static; the guest powers off with it)"
+[ -x "$IMSSEC" ] || skip_all "$IMSSEC not built"
+"$IMSSEC" esp-protect --help >/dev/null 2>&1 || skip_all "$IMSSEC has no esp-protect command"
+"$IMSSEC" esp-unprotect --help >/dev/null 2>&1 || skip_all "$IMSSEC has no esp-unprotect command"
+
+KPEER=$(pwd)/$BUILD/peer/kpeer
+mkdir -p "$BUILD/peer"
+$CC -std=c99 -O2 -Wall -Wextra -o "$KPEER" test/peer/kernel/kpeer.c 2>"$BUILD/peer/kpeer.err" ||
+    { echo "FAIL $T build-kpeer: $(head -c 300 "$BUILD/peer/kpeer.err")"; exit 0; }
+
+# esprx: a stream of packets through one long-lived inbound SA (public API)
+ESPRX=$(pwd)/$BUILD/peer/esprx
+ESPRX_ERR=""
+# shellcheck disable=SC2086
+$CC -std=c99 -O2 ${MBEDTLS_CFLAGS:-} -o "$ESPRX" test/peer/kernel/esprx.c "$BUILD/libimssec.a" \
+    ${MBEDTLS_LIBS:--lmbedcrypto} 2>"$BUILD/peer/esprx.err" ||
+    ESPRX_ERR="cannot build esprx: $(head -c 300 "$BUILD/peer/esprx.err" | tr '\n' ' ')"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/imssec-esp-kernel.XXXXXX") || skip_all "mktemp failed"
+chmod 755 "$WORK"
+UMID=imssec-esp-$$
+UML_PID=""
+cleanup() {
+    if [ -n "$UML_PID" ]; then
+        kill -TERM -- "-$UML_PID" 2>/dev/null
+        sleep 0.5
+        kill -KILL -- "-$UML_PID" 2>/dev/null
+    fi
+    rm -rf "${HOME:-/root}/.uml/$UMID"
+    if [ "${KEEP:-0}" = 1 ]; then echo "# work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# ---- helpers -----------------------------------------------------------------
+# Deterministic test-only key/IV material: kgen VAR SEED NBYTES (no fork:
+# process creation is what costs on a loaded machine).  Bytes differ along
+# the key, so 3DES's K1, K2 and K3 differ.
+kgen() {
+    local i b out=""
+    for ((i = 0; i < $3; i++)); do
+        printf -v b '%02x' $((($2 * 37 + i * 53 + i * i * 7 + 11) & 255))
+        out+=$b
+    done
+    printf -v "$1" '%s' "$out"
+}
+kv() {                                                 # value of name= in CLI output
+    local l
+    while IFS= read -r l; do
+        if [[ $l == "$1="* ]]; then printf '%s\n' "${l#*=}"; return; fi
+    done <<<"$2"
+}
+texthex() { # the bytes of a text as hex, without a process per call
+    local i c out=""
+    for ((i = 0; i < ${#1}; i++)); do
+        printf -v c '%02x' "'${1:i:1}"
+        out+=$c
+    done
+    printf '%s' "$out"
+}
+kalg() {                                               # TS 33.203 name -> ip xfrm arguments
+    case $1 in
+    hmac-md5-96) echo "auth-trunc 'hmac(md5)' 0x$2 96" ;;
+    hmac-sha-1-96) echo "auth-trunc 'hmac(sha1)' 0x$2 96" ;;
+    null) echo "enc 'ecb(cipher_null)' ''" ;;
+    des-ede3-cbc) echo "enc 'cbc(des3_ede)' 0x$2" ;;
+    aes-cbc) echo "enc 'cbc(aes)' 0x$2" ;;
+    esac
+}
+ivlen() { case $1 in aes-cbc) echo 16 ;; des-ede3-cbc) echo 8 ;; *) echo 0 ;; esac; }
+
+# ---- scenarios -----------------------------------------------------------------
+# name fam mode alg ealg esn
+SCENS=()
+for fam in 4 6; do
+    for alg in hmac-md5-96 hmac-sha-1-96; do
+        for ealg in null des-ede3-cbc aes-cbc; do
+            SCENS+=("v$fam-transport-$alg-$ealg $fam transport $alg $ealg 0")
+        done
+    done
+done
+SCENS+=("v4-udp-tunnel-hmac-sha-1-96-aes-cbc 4 udp-tunnel hmac-sha-1-96 aes-cbc 0")
+SCENS+=("v4-udp-tunnel-hmac-md5-96-des-ede3-cbc 4 udp-tunnel hmac-md5-96 des-ede3-cbc 0")
+SCENS+=("v4-transport-esn-hmac-sha-1-96-aes-cbc 4 transport hmac-sha-1-96 aes-cbc 1")
+SCENS+=("v6-transport-esn-hmac-md5-96-des-ede3-cbc 6 transport hmac-md5-96 des-ede3-cbc 1")
+
+declare -A AK EK SPIK SPIU SRC DST PORT NK KSEQ0 UPKT UERR UEXP FAMS MODES ALGS EALGS ESNS
+MAC_A=02:00:00:00:00:0a
+MAC_B=02:00:00:00:00:0b
+# Guest network: one veth pair va (netns A) / vb (netns B).  Every scenario
+# has its own addresses (A: .10+i / ::a:i, B: .100+i / ::b:i), so all SAs and
+# policies are installed at once and one kpeer process runs everything.
+{
+    echo "link set lo up"
+    echo "link set va up"
+} >"$WORK/netA.batch"
+{
+    echo "link set lo up"
+    echo "link set vb up"
+} >"$WORK/netB.batch"
+: >"$WORK/xfrmA.batch"
+: >"$WORK/xfrmB.batch"
+RUNP=$WORK/run.plan
+echo "encap" >"$RUNP"
+INJ=$WORK/inject.plan
+: >"$INJ"
+EXPECT=0
+idx=0
+for line in "${SCENS[@]}"; do
+    set -- $line
+    s=$1 fam=$2 mode=$3 alg=$4 ealg=$5 esn=$6
+    idx=$((idx + 1))
+    FAMS[$s]=$fam MODES[$s]=$mode ALGS[$s]=$alg EALGS[$s]=$ealg ESNS[$s]=$esn
+    case $alg in hmac-md5-96) alen=32 ;; *) alen=40 ;; esac
+    case $ealg in aes-cbc) elen=32 ;; des-ede3-cbc) elen=48 ;; *) elen=0 ;; esac
+    kgen key $((idx * 2)) $((alen / 2))
+    AK[$s]=$key
+    kgen key $((idx * 2 + 1)) $((elen / 2))
+    EK[$s]=$key
+    SPIK[$s]=$(printf '0x%08x' $((0x4b000001 + idx * 256)))  # kernel A -> B
+    SPIU[$s]=$(printf '0x%08x' $((0x55000002 + idx * 256)))  # imssec -> kernel B
+    if [ "$fam" = 6 ]; then
+        OA=fd00:db8:1::a:$idx OB=fd00:db8:1::b:$idx PL=128
+        echo "addr add $OA/64 dev va nodad" >>"$WORK/netA.batch"
+        echo "addr add $OB/64 dev vb nodad" >>"$WORK/netB.batch"
+        echo "neigh replace $OB lladdr $MAC_B dev va nud permanent" >>"$WORK/netA.batch"
+        echo "neigh replace $OA lladdr $MAC_A dev vb nud permanent" >>"$WORK/netB.batch"
+    else
+        OA=192.0.2.$((10 + idx)) OB=192.0.2.$((100 + idx)) PL=32
+        echo "addr add $OA/24 dev va" >>"$WORK/netA.batch"
+        echo "addr add $OB/24 dev vb" >>"$WORK/netB.batch"
+        echo "neigh replace $OB lladdr $MAC_B dev va nud permanent" >>"$WORK/netA.batch"
+        echo "neigh replace $OA lladdr $MAC_A dev vb nud permanent" >>"$WORK/netB.batch"
+    fi
+    if [ "$mode" = udp-tunnel ]; then
+        IA=198.51.100.$((10 + idx)) IB=198.51.100.$((100 + idx))
+        echo "addr add $IA/32 dev lo" >>"$WORK/netA.batch"
+        echo "addr add $IB/32 dev lo" >>"$WORK/netB.batch"
+        echo "route add $IB/32 dev va src $IA" >>"$WORK/netA.batch"
+        echo "route add $IA/32 dev vb src $IB" >>"$WORK/netB.batch"
+    else
+        IA=$OA IB=$OB
+    fi
+    SRC[$s]=$OA DST[$s]=$OB
+    PORT[$s]=$((5000 + idx))
+    echo "port ${PORT[$s]}" >>"$RUNP"
+
+    # -- states and policies (B holds both SAs; A only the kernel's)
+    xmode="mode transport"
+    [ "$mode" = udp-tunnel ] && xmode="reqid $idx mode tunnel"
+    algs="$(kalg "$alg" "${AK[$s]}") $(kalg "$ealg" "${EK[$s]}")"
+    if [ "$esn" = 1 ]; then
+        # A's next sequence number is 0xffffffff: its packets cross 2^32.
+        # B must start near 2^32 too: from seq 0 it would infer seq-hi
+        # 0xffffffff for 0xffffffff (RFC 4303 App. A), and fail the ICV.
+        kext="flag esn replay-window 64 replay-oseq 0xfffffffe"
+        bext="flag esn replay-window 64 replay-seq 0xfffffff0"
+    else
+        kext="replay-window 32" bext="replay-window 32"
+    fi
+    encx=""
+    [ "$mode" = udp-tunnel ] && encx="encap espinudp 4500 4500 0.0.0.0"
+    # Policies select the datagrams only (v6: ND stays clear); IPv4 raw
+    # HDRINCL flows carry no transport protocol, so v4 selects by address.
+    sel="src $IA/$PL dst $IB/$PL"
+    [ "$fam" = 6 ] && sel="$sel proto udp"
+    tmpl="tmpl src $OA dst $OB proto esp $xmode"
+    echo "xfrm state add src $OA dst $OB proto esp spi ${SPIK[$s]} $xmode $kext $algs $encx" >>"$WORK/xfrmA.batch"
+    echo "xfrm policy add $sel dir out $tmpl" >>"$WORK/xfrmA.batch"
+    echo "xfrm state add src $OA dst $OB proto esp spi ${SPIK[$s]} $xmode $bext $algs $encx" >>"$WORK/xfrmB.batch"
+    echo "xfrm state add src $OA dst $OB proto esp spi ${SPIU[$s]} $xmode $bext $algs $encx" >>"$WORK/xfrmB.batch"
+    echo "xfrm policy add $sel dir in $tmpl" >>"$WORK/xfrmB.batch"
+
+    # -- plaintexts for the kernel to protect (lengths vary the padding)
+    nk=2
+    [ "$esn" = 1 ] && nk=3
+    NK[$s]=$nk
+    if [ "$esn" = 1 ]; then KSEQ0[$s]=$((0xffffffff)); else KSEQ0[$s]=1; fi
+    for i in $(seq 1 $nk); do
+        txt="kernel $s #$i $(printf '%*s' $((idx * 3 + i * 5)) '' | tr ' ' '.')"
+        p=$("$KPEER" mkudp "$IA" "$IB" $((40000 + i)) "${PORT[$s]}" $((idx * 16 + i)) 64 "$txt")
+        echo "$p" >"$WORK/$s.plain$i"
+        echo "ksend $s $i $p" >>"$RUNP"
+    done
+    # the kernel's own first packet again: a replay (injected first)
+    echo "kreplay $s" >>"$INJ"
+
+    # -- our packets: good, replay of it, tampered ICV, good, then a later
+    #    and an earlier one inside the window.  ESN: B's window for our SA
+    #    starts at 0xfffffff0, ours cross 2^32, the last is from before it.
+    if [ "$esn" = 1 ]; then
+        seqs="4294967294 4294967297 4294967297 4294967298 4294967299 4294967293"
+    else
+        seqs="1 3 3 4 7 5"
+    fi
+    UEXP[$s]="" UERR[$s]="" UPKT[$s]="" j=0
+    for q in $seqs; do
+        j=$((j + 1))
+        txt="imssec $s #$j seq $q"
+        p=$("$KPEER" mkudp "$IA" "$IB" 41000 "${PORT[$s]}" $((0x2000 + j)) 64 "$txt")
+        args=(--spi "${SPIU[$s]}" --seq "$q" --alg "$alg" --ealg "$ealg" --auth-key "${AK[$s]}")
+        [ -n "${EK[$s]}" ] && args+=(--enc-key "${EK[$s]}")
+        il=$(ivlen "$ealg")
+        kgen iv $((1000 + idx * 8 + j)) "$il"
+        [ "$il" != 0 ] && args+=(--iv "$iv")
+        if [ "$mode" = udp-tunnel ]; then
+            args+=(--mode udp-tunnel --src "$OA" --dst "$OB" --sport 4500 --dport 4500)
+        fi
+        [ "$esn" = 1 ] && args+=(--esn)
+        o=$("$IMSSEC" esp-protect "${args[@]}" --packet "$p" 2>&1)
+        e=$(kv packet "$o")
+        if [ -z "$e" ]; then
+            UERR[$s]="${UERR[$s]}esp-protect seq $q: $(echo "$o" | head -n1); "
+            continue
+        fi
+        [ $j = 4 ] && e=$("$KPEER" flip "$e" -1)   # one ICV bit
+        if [ $j != 3 ] && [ $j != 4 ]; then        # #3 replays #2, #4 is tampered
+            EXPECT=$((EXPECT + 1))
+            UEXP[$s]="${UEXP[$s]} $(texthex "$txt")"
+        fi
+        UPKT[$s]="${UPKT[$s]} $e"
+        echo "inject $e" >>"$INJ"
+    done
+done
+cat "$INJ" >>"$RUNP"
+echo "go $EXPECT" >>"$RUNP"
+
+# ---- run the guest -------------------------------------------------------------
+mkdir -p "$WORK/out"
+t0=$(date +%s)
+# Own session/process group so that cleanup can end UML's helper processes too.
+TMPDIR=$WORK setsid timeout -k 5 400 linux.uml mem=256M umid="$UMID" root=/dev/root rootfstype=hostfs \
+    rootflags=/ ro quiet init="$(pwd)/test/peer/kernel/guest.sh" KP_WORK="$WORK" KP_KPEER="$KPEER" \
+    con0=null,fd:1 con=null </dev/null >"$WORK/console" 2>&1 &
+UML_PID=$!
+wait "$UML_PID"
+urc=$?
+UML_PID=""
+OUT=$WORK/out
+echo "# UML guest ran $(($(date +%s) - t0)) s (exit $urc)"
+[ -s "$OUT/guest.log" ] || skip_all "the UML guest did not start (exit $urc): $(tr -d '\r' <"$WORK/console" | tail -n 3 | tr '\n' ' ')"
+if [ ! -e "$OUT/done" ]; then
+    echo "FAIL $T guest: did not finish (exit $urc): $(tail -n 3 "$OUT/guest.log" | tr '\n' ' ')"
+fi
+grep -q '^guest kernel' "$OUT/guest.log" && echo "# $(head -n1 "$OUT/guest.log")"
+
+# ---- checks ----------------------------------------------------------------------
+# B's per-SA "stats: replay-window X replay Y failed Z" (ip -s xfrm state)
+declare -A REPLAY FAILED
+if [ -s "$OUT/stateB" ]; then
+    while read -r spi r f; do
+        REPLAY[$spi]=$r FAILED[$spi]=$f
+    done < <(awk '/proto esp spi/ { spi = $4; sub(/\(.*/, "", spi) }
+        /replay-window .* replay .* failed/ { for (i = 1; i < NF; i++) { if ($i == "replay") r = $(i + 1); if ($i == "failed") f = $(i + 1) }
+                                              print spi, r, f }' "$OUT/stateB")
+fi
+
+RUN=$OUT/run.out
+declare -A KESP KDLV DLV
+if [ -s "$RUN" ]; then
+    while read -r w1 w2 w3 w4; do
+        case $w1 in
+        esp) KESP["$w2 $w3"]=$w4 ;;
+        kdelivered) KDLV["$w2 $w3"]=$w4 ;;
+        delivered) DLV[$w2]="${DLV[$w2]:-} $w3" ;;
+        esac
+    done <"$RUN"
+fi
+[ -s "$RUN" ] || echo "FAIL $T guest-run: kpeer produced nothing: $(head -c 300 "$OUT/run.err" 2>/dev/null | tr '\n' ' ')"
+[ -s "$OUT/run.err" ] && echo "# kpeer stderr: $(head -c 300 "$OUT/run.err" | tr '\n' ' ')"
+grep -q ERROR "$OUT/guest.log" && echo "# guest: $(grep ERROR "$OUT/guest.log" | head -n 3 | tr '\n' ' ')"
+if grep -q '^encap-socket' "$RUN" 2>/dev/null; then
+    echo "FAIL $T encap-socket: the UDP_ENCAP socket received a datagram (ESP not consumed by the kernel)"
+fi
+
+VEC=""
+for line in "${SCENS[@]}"; do
+    set -- $line
+    s=$1 mode=${MODES[$1]} alg=${ALGS[$1]} ealg=${EALGS[$1]} esn=${ESNS[$1]}
+    base=(--alg "$alg" --ealg "$ealg" --auth-key "${AK[$s]}")
+    [ -n "${EK[$s]}" ] && base+=(--enc-key "${EK[$s]}")
+    [ "$mode" = udp-tunnel ] && base+=(--mode udp-tunnel)
+
+    # (a) kernel -> imssec, and same IV -> same bytes
+    a_fail="" b_fail="" d_fail=""
+    nk=${NK[$s]}
+    ks=()
+    for i in $(seq 1 "$nk"); do
+        plain=$(<"$WORK/$s.plain$i")
+        k=${KESP["$s $i"]:-}
+        d=${KDLV["$s $i"]:-}
+        if [ -z "$k" ] || [ "$k" = none ]; then
+            a_fail="${a_fail}kernel sent no ESP for packet $i (kernel B delivered: ${d:-?}); "
+            continue
+        fi
+        ks+=("$k")
+        [ "$d" = none ] && a_fail="${a_fail}kernel B did not deliver kernel A's packet $i; "
+        seq=$((KSEQ0[$s] + i - 1))
+        ua=(--spi "${SPIK[$s]}" "${base[@]}")
+        [ "$esn" = 1 ] && ua+=(--esn --seq-hi $((seq >> 32)))
+        o=$("$IMSSEC" esp-unprotect "${ua[@]}" --packet "$k" 2>&1)
+        r=$(kv result "$o")
+        got=$(kv packet "$o")
+        gs=$(kv seq "$o")
+        if [ "$r" != ok ]; then
+            a_fail="${a_fail}packet $i: result=${r:-?} ($(echo "$o" | head -n1)) esp=$k; "
+        elif [ "$got" != "$plain" ]; then
+            a_fail="${a_fail}packet $i: plaintext differs: got $got want $plain; "
+        elif [ "$gs" != "$seq" ]; then
+            a_fail="${a_fail}packet $i: seq=$gs want $seq; "
+        fi
+        # same IV: the kernel's IV is the first IV-length bytes after SPI|seq
+        ihl=20
+        [ "${FAMS[$s]}" = 6 ] && ihl=40
+        [ "$mode" = udp-tunnel ] && ihl=28
+        il=$(ivlen "$ealg")
+        iv=${k:$(((ihl + 8) * 2)):$((il * 2))}
+        pa=(--spi "${SPIK[$s]}" --seq "$seq" "${base[@]}")
+        [ "$il" != 0 ] && pa+=(--iv "$iv")
+        [ "$mode" = udp-tunnel ] && pa+=(--src "${SRC[$s]}" --dst "${DST[$s]}" --sport 4500 --dport 4500)
+        [ "$esn" = 1 ] && pa+=(--esn)
+        o=$("$IMSSEC" esp-protect "${pa[@]}" --packet "$plain" 2>&1)
+        ours=$(kv packet "$o")
+        cmp_k=$k cmp_o=$ours
+        if [ "$mode" = udp-tunnel ]; then cmp_k=${k:40} cmp_o=${ours:40}; fi
+        if [ -z "$ours" ]; then
+            b_fail="${b_fail}packet $i: esp-protect: $(echo "$o" | head -n1); "
+        elif [ "$cmp_o" != "$cmp_k" ]; then
+            b_fail="${b_fail}packet $i (seq $seq iv ${iv:-none}): ours $ours kernel $k; "
+        fi
+        # (c) our side: a tampered kernel packet (one ICV bit, then one
+        # bit in the middle: ciphertext or payload) must fail the ICV
+        for off in -1 $((${#k} / 4)); do
+            t=$("$KPEER" flip "$k" "$off")
+            o=$("$IMSSEC" esp-unprotect "${ua[@]}" --packet "$t" 2>&1)
+            r=$(kv result "$o")
+            [ "$r" = icv_failure ] || d_fail="${d_fail}tampered kernel packet $i (bit flipped at byte $off): result=${r:-?} ($(echo "$o" | head -n1)); "
+        done
+        VEC="$VEC
+[$s packet $i]
+mode=$mode
+alg=$alg
+ealg=$ealg
+esn=$esn
+spi=${SPIK[$s]}
+seq=$seq
+auth_key=${AK[$s]}
+enc_key=${EK[$s]}
+iv=$iv
+plaintext=$plain
+protected=$k
+"
+    done
+    # (c) our side, one long-lived SA: K1, K1 again (replay), K2 with a
+    # flipped ICV bit (icv, and the window must not move), K2, K3...; with
+    # ESN the SA starts at 0xfffffff0 and infers the high bits itself.
+    if [ -n "$ESPRX_ERR" ]; then
+        d_fail="$d_fail$ESPRX_ERR; "
+    elif [ "${#ks[@]}" = "$nk" ]; then
+        start=0
+        [ "$esn" = 1 ] && start=$((0xfffffff0))
+        o=$("$ESPRX" "${SPIK[$s]}" "$alg" "$ealg" "${AK[$s]}" "${EK[$s]:--}" "$mode" "$esn" "$start" \
+            "${ks[0]}" "${ks[0]}" "$("$KPEER" flip "${ks[1]}" -1)" "${ks[@]:1}" 2>&1)
+        want="1 IMSSEC_OK $((KSEQ0[$s])) $(<"$WORK/$s.plain1")
+2 IMSSEC_E_REPLAY - -
+3 IMSSEC_E_ICV - -"
+        for i in $(seq 2 "$nk"); do
+            want="$want
+$((i + 2)) IMSSEC_OK $((KSEQ0[$s] + i - 1)) $(<"$WORK/$s.plain$i")"
+        done
+        [ "$o" = "$want" ] || d_fail="${d_fail}one SA over the kernel's packets (K1, K1 replayed, K2 tampered, K2..): got [$(echo $o)] want [$(echo $want)]; "
+    else
+        d_fail="${d_fail}no kernel packets to replay; "
+    fi
+    if [ -n "$a_fail" ]; then echo "FAIL $T $s kernel-to-imssec: $a_fail"; else echo "PASS $T $s kernel-to-imssec"; fi
+    if [ -n "$b_fail" ]; then echo "FAIL $T $s same-iv-bytes: $b_fail"; else echo "PASS $T $s same-iv-bytes"; fi
+
+    # (b) imssec -> kernel: what B's kernel delivered on this scenario's port
+    # after the injection (the kernel's replayed K1, then ours)
+    dl=$(echo ${DLV[${PORT[$s]}]:-} | tr ' ' '\n' | sort)
+    want=$(echo ${UEXP[$s]} | tr ' ' '\n' | sort)
+    if [ -n "${UERR[$s]}" ]; then
+        echo "FAIL $T $s imssec-to-kernel: ${UERR[$s]}"
+    elif [ -z "$want" ] || [ "$(comm -23 <(echo "$want") <(echo "$dl"))" != "" ]; then
+        echo "FAIL $T $s imssec-to-kernel: kernel delivered [$(echo $dl)] want [$(echo $want)]; our packets:${UPKT[$s]}"
+    else
+        echo "PASS $T $s imssec-to-kernel"
+    fi
+
+    # (c) kernel side: nothing beyond our good packets delivered (a replay of
+    # ours shows as a duplicate; the kernel's own K1 as its payload), and
+    # B's per-SA counters: our replay + tampered packet, its own replay
+    c_fail=""
+    [ "$dl" = "$want" ] || c_fail="${c_fail}delivered [$(echo $dl)], want exactly [$(echo $want)]; "
+    if [ -s "$OUT/stateB" ]; then
+        ru=${REPLAY[${SPIU[$s]}]:-} fu=${FAILED[${SPIU[$s]}]:-} rk=${REPLAY[${SPIK[$s]}]:-}
+        [ "${ru:-0}" = 1 ] || c_fail="${c_fail}SA ${SPIU[$s]} replay counter ${ru:-?} (want 1); "
+        [ "${fu:-0}" = 1 ] || c_fail="${c_fail}SA ${SPIU[$s]} integrity-failed counter ${fu:-?} (want 1); "
+        [ "${rk:-0}" = 1 ] || c_fail="${c_fail}SA ${SPIK[$s]} replay counter ${rk:-?} after its own packet was replayed (want 1); "
+    else
+        c_fail="${c_fail}no kernel counters (ip -s xfrm state); "
+    fi
+    if [ -n "$c_fail" ]; then echo "FAIL $T $s kernel-drops: $c_fail"; else echo "PASS $T $s kernel-drops"; fi
+    if [ -n "$d_fail" ]; then echo "FAIL $T $s imssec-drops: $d_fail"; else echo "PASS $T $s imssec-drops"; fi
+done
+
+if [ -n "${KP_VECTORS:-}" ]; then
+    {
+        echo "# ESP packets made by the Linux kernel (esp4/esp6 + xfrm, $(sed -n 's/^guest kernel //p' "$OUT/guest.log") UML guest,"
+        echo "# Debian user-mode-linux), captured by test/peer/esp-kernel.sh (KP_VECTORS=...) on $(date -u +%Y-%m-%d)."
+        echo "# Each packet: the kernel was handed 'plaintext' (an IP packet, through a raw"
+        echo "# IP_HDRINCL socket) and an SA added with ip xfrm state add ... spi <spi>"
+        echo "# <mode> auth-trunc hmac(md5|sha1) <auth_key> 96 enc cbc(aes)|cbc(des3_ede)|ecb(cipher_null)"
+        echo "# <enc_key> [flag esn] [encap espinudp 4500 4500]; 'protected' is the packet"
+        echo "# it sent (captured from the IP header on).  iv = the kernel's IV (echainiv)."
+        echo "# udp-tunnel: outer 192.0.2.1 -> 192.0.2.2, UDP 4500 -> 4500.  esn=1: seq is"
+        echo "# the 64-bit sequence number (high half in the ICV only)."
+        echo "$VEC"
+    } >"$KP_VECTORS"
+fi
+exit 0
