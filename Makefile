@@ -134,7 +134,7 @@ $(EX_PROGS): $(BUILD)/%: examples/%.c $(EX_COMMON) $(EX_HDRS) imssec.h $(BUILD)/
 
 # ---- demo ---------------------------------------------------------------------
 demo:
-	@bash examples/demo.sh $(if $(MODE),--mode $(MODE))
+	@bash examples/demo.sh $(if $(MODE),--mode $(MODE)) $(DEMO_ARGS)
 
 # ---- install ------------------------------------------------------------------
 install: all

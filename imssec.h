@@ -146,7 +146,7 @@ extern "C" {
     X(IMSSEC_E_SA_RULE2, -81, "protected REGISTER source address differs from Via (TS 33.203 7.1 rule 2)") \
     X(IMSSEC_E_SA_RULE3, -82, "UE address and protected port already in the SA table (7.1 rule 3)") \
     X(IMSSEC_E_SA_LIMIT, -83, "more than six SAs per direction for one IMPI (7.1 rule 3)") \
-    X(IMSSEC_E_SA_NAT, -84, "NAT detected but UDP-encapsulated tunnel mode not used (M.7.3.2.4)")
+    X(IMSSEC_E_SA_NAT, -84, "SA mode does not match NAT detection (TS 33.203 M.7.1, M.7.3.2.4)")
 
 typedef enum imssec_err {
 #define IMSSEC_ERR_ENUM_(name, value, text) name = value,
@@ -1456,7 +1456,11 @@ typedef struct imssec_sa_ev_args {
     imssec_sa_addr ue_ip;       /* UE: own (public, M.7.1) address; P-CSCF REG_RECV: packet source */
     imssec_sa_addr via_ip;      /* P-CSCF REG_RECV: address in the top Via (rule 2) */
     imssec_sa_addr pcscf_ip;    /* UE: P-CSCF address; P-CSCF: own address */
-    uint32_t peer_spi_c, peer_spi_s; /* peer's spi-c / spi-s (Security-Client / -Server) */
+    /* The peer's values: P-CSCF REG_RECV: the UE's Security-Client
+     * spi-c/spi-s/port-c/port-s (spi_uc, spi_us, port_uc, port_us); UE
+     * CHALLENGE: the P-CSCF's Security-Server values (spi_pc, spi_ps,
+     * port_pc, port_ps).  SPIs >= 256, ports not 0/5060/5061, c != s. */
+    uint32_t peer_spi_c, peer_spi_s;
     uint16_t peer_port_c, peer_port_s;
     uint8_t ik[16], ck[16];     /* CHALLENGE: IK_IM and CK_IM (wiped by the caller) */
 } imssec_sa_ev_args;

@@ -23,7 +23,7 @@
 #   --ipv6            the same over IPv6 (udp: ::1, the UE at fd00::20 behind
 #                     the NAT; transport: fd00:10::2 / fd00:10::1)
 #
-# Writes DIR/ladder.txt, DIR/demo.pcap (raw IPv4, what went over the wire) and
+# Writes DIR/ladder.txt, DIR/demo.pcap (raw IP, what went over the wire) and
 # DIR/esp_sa (Wireshark ESP SA table lines); with tshark installed it decrypts
 # the capture and prints the SIP request lines found inside ESP.
 # The last line is "VERIFIED: ..." (exit 0) or "FAILED: <step> ..." (exit 1).
@@ -32,7 +32,7 @@ cd "$(dirname "$0")/.."
 
 MODE=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 OUT=build/demo TMO=30 BUILD_IT=1
 BUILD=${BUILD:-build}
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
     --mode) MODE=${2:?}; shift ;;

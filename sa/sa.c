@@ -1258,9 +1258,12 @@ static int sa_pc_event(imssec_sa_table *t, uint32_t ui, int ev, const imssec_sa_
         /* M.7.3.2.4 / M.7.1: NAT => UDP-enc-tun; M.7.4.2a: keep the mode */
         if (u->nat_ && a->mode != IMSSEC_SA_MODE_UDP_ENC_TUN)
             return IMSSEC_E_SA_NAT;
-        if (prot && t->sets_[u->set_[u->sm1_set_] - 1].mode_ == IMSSEC_SA_MODE_UDP_ENC_TUN &&
-            a->mode != IMSSEC_SA_MODE_UDP_ENC_TUN)
-            return IMSSEC_E_SA_NAT;
+        if (prot && t->sets_[u->set_[u->sm1_set_] - 1].mode_ == IMSSEC_SA_MODE_UDP_ENC_TUN) {
+            if (a->mode != IMSSEC_SA_MODE_UDP_ENC_TUN)
+                return IMSSEC_E_SA_NAT;
+        } else if (!u->nat_ && a->mode != IMSSEC_SA_MODE_TRANS) {
+            return IMSSEC_E_SA_NAT; /* M.7.1: no NAT => transport mode */
+        }
         /* rule 3: at most six SAs per direction per IMPI */
         if (others >= 3)
             return IMSSEC_E_SA_LIMIT;

@@ -745,6 +745,21 @@ T_TEST(sa_M_7_3_2_4_nat_requires_udp_enc_tun)
     T_ASSERT(w_consistent(&W));
 }
 
+/* M.7.1: without a NAT the mode is transport; UDP-enc-tun is refused. */
+T_TEST(sa_M_7_1_no_nat_means_transport)
+{
+    w_flow f;
+    imssec_sa_ev_args a;
+    T_OK(w_init(&W));
+    T_OK(w_sm1(&W, &f, 0));
+    w_args(&W, &a);
+    a.mode = IMSSEC_SA_MODE_UDP_ENC_TUN;
+    T_EQ_INT(imssec_sa_event(&W.pc.t, W.pc.user, IMSSEC_SA_EV_CHALLENGE, &a, NULL, W.now),
+             IMSSEC_E_SA_NAT);
+    T_EQ_UINT(imssec_sa_count(&W.pc.t, UINT32_MAX), 0);
+    T_OK(w_sm6(&W, &f));
+}
+
 /* M.7.2: port_Uenc learned from the first protected packet, handed to the
  * data plane for the outbound SAs (4500 -> port_Uenc). */
 T_TEST(sa_M_7_2_port_uenc_learned)

@@ -622,3 +622,26 @@ T_TEST(adv_aka_respond_bad_nonce)
         T_EQ_MEM(&e.st, &st0, sizeof st0);
     }
 }
+
+/* Network side errors leave the vector alone. */
+static int fail_rng(void *u, uint8_t *o, size_t n)
+{
+    (void)u, (void)o, (void)n;
+    return 5;
+}
+
+T_TEST(adv_aka_vector_gen_errors)
+{
+    imssec_milenage m;
+    imssec_aka_vector v, c;
+    static const uint8_t amf[2] = {0x80, 0};
+    static const imssec_io bad = {NULL, fail_rng, NULL, NULL};
+    uint8_t rand[16] = {1};
+    mk_m(&m);
+    memset(&v, 0xA5, sizeof v);
+    memcpy(&c, &v, sizeof v);
+    T_EQ_INT(imssec_aka_vector_gen(&m, NULL, rand, 1ull << 48, amf, &v), IMSSEC_E_RANGE);
+    T_EQ_MEM(&v, &c, sizeof v);
+    T_EQ_INT(imssec_aka_vector_gen(&m, &bad, NULL, 5, amf, &v), IMSSEC_E_CALLBACK);
+    T_EQ_MEM(&v, &c, sizeof v);
+}

@@ -941,3 +941,91 @@ T_TEST(adv_digest_akav2_server)
     T_EQ_INT(imssec_digest_server_verify(&st, &c.cr, IMSSEC_DIGEST_AKAV2_MD5, none, c.in.method,
                                          NULL, 0, pwd, pl, 0), IMSSEC_OK);
 }
+
+/* compute: unknown alg / qop out of range: error, out untouched. */
+T_TEST(adv_digest_compute_errors)
+{
+    srv_case c;
+    imssec_digest_out o, can;
+    T_EQ_INT(mk_creds(&c, IMSSEC_DIGEST_MD5, IMSSEC_DIGEST_QOP_AUTH, 1), IMSSEC_OK);
+    memset(&o, 0xA5, sizeof o);
+    memcpy(&can, &o, sizeof o);
+    c.in.alg = IMSSEC_DIGEST_UNKNOWN;
+    T_EQ_INT(imssec_digest_compute(&c.in, &o), IMSSEC_E_UNSUPPORTED);
+    T_EQ_MEM(&o, &can, sizeof o);
+    c.in.alg = IMSSEC_DIGEST_ALG_COUNT;
+    T_EQ_INT(imssec_digest_compute(&c.in, &o), IMSSEC_E_UNSUPPORTED);
+    T_EQ_MEM(&o, &can, sizeof o);
+    c.in.alg = IMSSEC_DIGEST_MD5;
+    c.in.qop = 3;
+    T_EQ_INT(imssec_digest_compute(&c.in, &o), IMSSEC_E_PARAM);
+    T_EQ_MEM(&o, &can, sizeof o);
+    c.in.qop = -1;
+    T_EQ_INT(imssec_digest_compute(&c.in, &o), IMSSEC_E_PARAM);
+    T_EQ_MEM(&o, &can, sizeof o);
+}
+
+/* Long hostile headers: linear time (a quadratic parser would take
+ * seconds here), correct SPACE/EXTRA handling. */
+T_TEST(adv_digest_long_header)
+{
+    static char buf[200000];
+    size_t off = 0, n = 0;
+    imssec_digest_challenge ch[2];
+    int rc;
+    while (off + 40 < sizeof buf) {
+        memcpy(buf + off, "Digest realm=\"r\", nonce=\"n\", ", 29);
+        off += 29;
+    }
+    rc = imssec_digest_challenge_parse(buf, off - 2, ch, 2, &n);
+    T_EQ_INT(rc, IMSSEC_E_SPACE);
+    T_EQ_UINT(n, 0);
+}
+
+/* Algorithm names: whole-name, case-insensitive; quoted values work. */
+T_TEST(adv_digest_alg_names)
+{
+    static const struct {
+        const char *n;
+        int alg;
+    } c[] = {
+        {"MD5", IMSSEC_DIGEST_MD5},
+        {"md5", IMSSEC_DIGEST_MD5},
+        {"MD5-sess", IMSSEC_DIGEST_MD5_SESS},
+        {"MD5-", IMSSEC_DIGEST_UNKNOWN},
+        {"MD", IMSSEC_DIGEST_UNKNOWN},
+        {"MD5x", IMSSEC_DIGEST_UNKNOWN},
+        {"SHA-256", IMSSEC_DIGEST_SHA256},
+        {"sha-256-SESS", IMSSEC_DIGEST_SHA256_SESS},
+        {"SHA-256-sessx", IMSSEC_DIGEST_UNKNOWN},
+        {"SHA-512-256", IMSSEC_DIGEST_SHA512_256},
+        {"SHA-512", IMSSEC_DIGEST_UNKNOWN},
+        {"AKAv1-MD5", IMSSEC_DIGEST_AKAV1_MD5},
+        {"akav2-md5", IMSSEC_DIGEST_AKAV2_MD5},
+        {"AKAv1-SHA-256", IMSSEC_DIGEST_AKAV1_SHA256},
+        {"AKAv1-MD5 ", IMSSEC_DIGEST_UNKNOWN},
+        {"AKAv3-MD5", IMSSEC_DIGEST_UNKNOWN},
+        {"", IMSSEC_DIGEST_UNKNOWN},
+    };
+    size_t i;
+    for (i = 0; i < sizeof c / sizeof c[0]; i++)
+        if (imssec_digest_alg_from_name(c[i].n, strlen(c[i].n)) != c[i].alg)
+            t_fail_(__FILE__, __LINE__, "\"%s\" -> %d, want %d", c[i].n,
+                    imssec_digest_alg_from_name(c[i].n, strlen(c[i].n)), c[i].alg);
+    {
+        static const char s[] = "MD5\0-sess";
+        T_EQ_INT(imssec_digest_alg_from_name(s, sizeof s - 1), IMSSEC_DIGEST_UNKNOWN);
+        T_EQ_INT(imssec_digest_alg_from_name(s, 3), IMSSEC_DIGEST_MD5);
+    }
+    {
+        const char *h = "Digest realm=\"r\", nonce=\"n\", algorithm=\"akav1-md5\"";
+        imssec_digest_challenge ch[1];
+        size_t n = 0;
+        T_EQ_INT(imssec_digest_challenge_parse(h, strlen(h), ch, 1, &n), IMSSEC_OK);
+        T_EQ_INT(ch[0].alg, IMSSEC_DIGEST_AKAV1_MD5);
+        h = "Digest realm=\"r\", nonce=\"n\", algorithm=AKAv9";
+        n = 0;
+        T_EQ_INT(imssec_digest_challenge_parse(h, strlen(h), ch, 1, &n), IMSSEC_OK);
+        T_EQ_INT(ch[0].alg, IMSSEC_DIGEST_UNKNOWN);
+    }
+}

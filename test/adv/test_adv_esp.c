@@ -1420,3 +1420,109 @@ T_TEST(adv_esp_ipv6_ext_chain)
     T_EQ_UINT(bn, n);
     T_EQ_MEM(back, pkt, n);
 }
+
+static uint16_t udp6_csum(const uint8_t *ip6, const uint8_t *udp, size_t ulen)
+{
+    uint8_t buf[2048];
+    size_t n = 0;
+    memcpy(buf, ip6 + 8, 32);
+    n = 32;
+    buf[n++] = 0, buf[n++] = 0, buf[n++] = (uint8_t)(ulen >> 8), buf[n++] = (uint8_t)ulen;
+    buf[n++] = 0, buf[n++] = 0, buf[n++] = 0, buf[n++] = 17;
+    memcpy(buf + n, udp, ulen);
+    n += ulen;
+    return csum16(buf, n);
+}
+
+/* Header fields of what protect emits: IPv4 checksums valid (transport and
+ * tunnel), tunnel outer TTL 64 / ID = seq / DF and TOS copied; RFC 3948
+ * UDP: IPv4 checksum 0, IPv6 checksum correct (RFC 8200 8.1 forbids 0);
+ * the IPv6 keepalive too. */
+T_TEST(adv_esp_emitted_headers)
+{
+    esp_pair a;
+    uint8_t pkt[200], prot[400], ka[128];
+    size_t n, pn, kl;
+    /* transport v4 */
+    T_EQ_INT(mk_pair(&a, IMSSEC_ESP_TRANSPORT, IMSSEC_ESP_AUTH_HMAC_SHA1_96, IMSSEC_ESP_ENC_AES_CBC,
+                     4, 0, 0, 0), IMSSEC_OK);
+    n = mk_v4(pkt, 40, 4);
+    T_EQ_INT(imssec_esp_protect(&a.out, &esp_io, NULL, pkt, n, prot, sizeof prot, &pn), IMSSEC_OK);
+    T_EQ_UINT(csum16(prot, 24), 0);
+    T_EQ_UINT(prot[9], 50);
+    T_EQ_UINT(prot[8], 61);
+    T_EQ_HEX(prot + 4, 2, "1234");
+    /* tunnel v4 */
+    T_EQ_INT(mk_pair(&a, IMSSEC_ESP_TUNNEL, IMSSEC_ESP_AUTH_HMAC_SHA1_96, IMSSEC_ESP_ENC_AES_CBC, 4,
+                     0, 0x10203, 0), IMSSEC_OK);
+    T_EQ_INT(imssec_esp_protect(&a.out, &esp_io, NULL, pkt, n, prot, sizeof prot, &pn), IMSSEC_OK);
+    T_EQ_UINT(prot[0], 0x45);
+    T_EQ_UINT(csum16(prot, 20), 0);
+    T_EQ_UINT(prot[8], 64);
+    T_EQ_UINT(prot[1], 0x10);        /* TOS copied */
+    T_EQ_UINT(prot[6] & 0x40, 0x40); /* DF copied */
+    T_EQ_HEX(prot + 4, 2, "0204");   /* ID = low 16 bits of seq 0x10204 */
+    T_EQ_UINT((size_t)(prot[2] << 8 | prot[3]), pn);
+    /* UDP tunnel v4: checksum 0 */
+    T_EQ_INT(mk_pair(&a, IMSSEC_ESP_UDP_TUNNEL, IMSSEC_ESP_AUTH_HMAC_SHA1_96,
+                     IMSSEC_ESP_ENC_AES_CBC, 4, 0, 0, 0), IMSSEC_OK);
+    T_EQ_INT(imssec_esp_protect(&a.out, &esp_io, NULL, pkt, n, prot, sizeof prot, &pn), IMSSEC_OK);
+    T_EQ_UINT(prot[9], 17);
+    T_EQ_HEX(prot + 20, 4, "11941194");
+    T_EQ_UINT((size_t)(prot[24] << 8 | prot[25]), pn - 20);
+    T_EQ_HEX(prot + 26, 2, "0000");
+    T_EQ_HEX(prot + 28, 4, "00001234");
+    /* UDP tunnel v6: checksum computed */
+    T_EQ_INT(mk_pair(&a, IMSSEC_ESP_UDP_TUNNEL, IMSSEC_ESP_AUTH_HMAC_SHA1_96,
+                     IMSSEC_ESP_ENC_AES_CBC, 6, 0, 0, 0), IMSSEC_OK);
+    n = mk_v6(pkt, 40, 0, 0);
+    T_EQ_INT(imssec_esp_protect(&a.out, &esp_io, NULL, pkt, n, prot, sizeof prot, &pn), IMSSEC_OK);
+    T_EQ_UINT(prot[6], 17);
+    T_EQ_UINT(prot[7], 64);
+    T_ASSERT(prot[46] != 0 || prot[47] != 0);
+    T_EQ_UINT(udp6_csum(prot, prot + 40, pn - 40), 0);
+    T_EQ_INT(imssec_esp_keepalive_build(&a.out, ka, sizeof ka, &kl), IMSSEC_OK);
+    T_EQ_UINT(kl, 49);
+    T_EQ_UINT(ka[6], 17);
+    T_EQ_UINT(ka[48], 0xff);
+    T_EQ_HEX(ka + 44, 2, "0009");
+    T_ASSERT(ka[46] != 0 || ka[47] != 0);
+    T_EQ_UINT(udp6_csum(ka, ka + 40, 9), 0);
+}
+
+/* In place with too little room: SPACE, the buffer untouched. */
+T_TEST(adv_esp_protect_inplace_space)
+{
+    esp_pair a;
+    uint8_t buf[400], copy[400];
+    size_t n, need, len = 0;
+    T_EQ_INT(mk_pair(&a, IMSSEC_ESP_TRANSPORT, IMSSEC_ESP_AUTH_HMAC_SHA1_96,
+                     IMSSEC_ESP_ENC_DES_EDE3_CBC, 4, 0, 0, 0), IMSSEC_OK);
+    memset(buf, 0x77, sizeof buf);
+    n = mk_v4(buf, 50, 0);
+    memcpy(copy, buf, sizeof buf);
+    need = imssec_esp_protect_size(&a.out, buf, n);
+    T_EQ_INT(imssec_esp_protect(&a.out, &esp_io, NULL, buf, n, buf, need - 1, &len), IMSSEC_E_SPACE);
+    T_EQ_UINT(len, need);
+    T_EQ_MEM(buf, copy, sizeof buf);
+    T_EQ_UINT(a.out.seq, 0);
+}
+
+/* Wipe: every byte of the SA is zero and the SA refuses further use. */
+T_TEST(adv_esp_wipe)
+{
+    esp_pair a;
+    static const imssec_esp_sa zero;
+    uint8_t pkt[100], out[300];
+    size_t n, len;
+    T_EQ_INT(mk_pair(&a, IMSSEC_ESP_TRANSPORT, IMSSEC_ESP_AUTH_HMAC_SHA1_96,
+                     IMSSEC_ESP_ENC_DES_EDE3_CBC, 4, 0, 0, 0), IMSSEC_OK);
+    n = mk_v4(pkt, 10, 0);
+    T_EQ_INT(imssec_esp_protect(&a.out, &esp_io, NULL, pkt, n, out, sizeof out, &len), IMSSEC_OK);
+    imssec_esp_sa_wipe(&a.out);
+    T_EQ_MEM(&a.out, &zero, sizeof zero);
+    T_ASSERT(imssec_esp_protect(&a.out, &esp_io, NULL, pkt, n, out, sizeof out, &len) != IMSSEC_OK);
+    T_EQ_UINT(imssec_esp_protect_size(&a.out, pkt, n), 0);
+    imssec_esp_sa_wipe(&a.in);
+    T_ASSERT(imssec_esp_unprotect(&a.in, out, len, out, sizeof out, &len, NULL) != IMSSEC_OK);
+}

@@ -92,7 +92,7 @@ T_TEST(adv_sa_walk_errors_change_nothing)
                     T_EQ_INT(w_init(wp), IMSSEC_OK);
                     r = drive(wp, &f, &f2, steps);
                     T_EQ_INT(r, steps);
-                    sd = side ? wp.pc : wp.ue;
+                    sd = side ? &wp->pc : &wp->ue;
                     w_args(wp, &a);
                     switch (variant) {
                     case 0: a.arrived_on = 0; break;
@@ -155,18 +155,18 @@ T_TEST(adv_sa_bad_args)
     memset(&f, 0, sizeof f);
     T_EQ_INT(w_init(wp), IMSSEC_OK);
     T_EQ_INT(w_register(wp, &f, 0), IMSSEC_OK);
-    nb = snap(wp.pc.t, before);
+    nb = snap(&wp->pc.t, before);
     w_args(wp, &a);
-    T_ASSERT(imssec_sa_event(wp.pc.t, wp->pc.user, IMSSEC_SA_EV_COUNT_, &a, NULL, wp->now) != IMSSEC_OK);
-    T_ASSERT(imssec_sa_event(wp.pc.t, wp->pc.user, -1, &a, NULL, wp->now) != IMSSEC_OK);
-    T_ASSERT(imssec_sa_event(wp.pc.t, 12345, IMSSEC_SA_EV_MSG_IN, &a, NULL, wp->now) != IMSSEC_OK);
-    T_ASSERT(imssec_sa_event(wp.pc.t, UINT32_MAX, IMSSEC_SA_EV_MSG_IN, &a, NULL, wp->now) != IMSSEC_OK);
-    na = snap(wp.pc.t, after);
+    T_ASSERT(imssec_sa_event(&wp->pc.t, wp->pc.user, IMSSEC_SA_EV_COUNT_, &a, NULL, wp->now) != IMSSEC_OK);
+    T_ASSERT(imssec_sa_event(&wp->pc.t, wp->pc.user, -1, &a, NULL, wp->now) != IMSSEC_OK);
+    T_ASSERT(imssec_sa_event(&wp->pc.t, 12345, IMSSEC_SA_EV_MSG_IN, &a, NULL, wp->now) != IMSSEC_OK);
+    T_ASSERT(imssec_sa_event(&wp->pc.t, UINT32_MAX, IMSSEC_SA_EV_MSG_IN, &a, NULL, wp->now) != IMSSEC_OK);
+    na = snap(&wp->pc.t, after);
     T_EQ_UINT(na, nb);
     T_EQ_MEM(after, before, nb);
-    T_EQ_INT(imssec_sa_state(wp.pc.t, 99999), -1);
-    T_EQ_INT(imssec_sa_user_release(wp.pc.t, wp->pc.user), IMSSEC_E_STATE);
-    T_EQ_INT(imssec_sa_user_release(wp.pc.t, 99999), IMSSEC_E_PARAM);
+    T_EQ_INT(imssec_sa_state(&wp->pc.t, 99999), -1);
+    T_EQ_INT(imssec_sa_user_release(&wp->pc.t, wp->pc.user), IMSSEC_E_STATE);
+    T_EQ_INT(imssec_sa_user_release(&wp->pc.t, 99999), IMSSEC_E_PARAM);
 }
 
 /* Snapshot: SPACE reports the need and writes nothing; restore of the
@@ -181,26 +181,26 @@ T_TEST(adv_sa_snapshot_roundtrip)
     memset(&f, 0, sizeof f);
     T_EQ_INT(w_init(wp), IMSSEC_OK);
     T_EQ_INT(w_register(wp, &f, 0), IMSSEC_OK);
-    n1 = snap(wp.pc.t, s1);
+    n1 = snap(&wp->pc.t, s1);
     T_ASSERT(n1 > 0);
     memset(s2, 0xA5, sizeof s2);
     memcpy(can, s2, sizeof s2);
-    T_EQ_INT(imssec_sa_snapshot(wp.pc.t, 1, s2, n1 - 1, &need), IMSSEC_E_SPACE);
+    T_EQ_INT(imssec_sa_snapshot(&wp->pc.t, 1, s2, n1 - 1, &need), IMSSEC_E_SPACE);
     T_EQ_UINT(need, n1);
     T_EQ_MEM(s2, can, sizeof s2);
     T_EQ_INT(w_init(wp2), IMSSEC_OK);
-    T_EQ_INT(imssec_sa_restore(wp2.pc.t, s1, n1), IMSSEC_OK);
-    T_EQ_INT(imssec_sa_table_check(wp2.pc.t), IMSSEC_OK);
-    n2 = snap(wp2.pc.t, s2);
+    T_EQ_INT(imssec_sa_restore(&wp2->pc.t, s1, n1), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_table_check(&wp2->pc.t), IMSSEC_OK);
+    n2 = snap(&wp2->pc.t, s2);
     T_EQ_UINT(n2, n1);
     T_EQ_MEM(s2, s1, n1);
-    T_EQ_UINT(imssec_sa_count(wp2.pc.t, UINT32_MAX), imssec_sa_count(wp.pc.t, UINT32_MAX));
+    T_EQ_UINT(imssec_sa_count(&wp2->pc.t, UINT32_MAX), imssec_sa_count(&wp->pc.t, UINT32_MAX));
     /* wrong role: SYNTAX, target unchanged */
-    n2 = snap(wp2.ue.t, s2);
-    T_EQ_INT(imssec_sa_restore(wp2.ue.t, s1, n1), IMSSEC_E_SYNTAX);
+    n2 = snap(&wp2->ue.t, s2);
+    T_EQ_INT(imssec_sa_restore(&wp2->ue.t, s1, n1), IMSSEC_E_SYNTAX);
     {
         static uint8_t s3[SNAP_MAX];
-        size_t n3 = snap(wp2.ue.t, s3);
+        size_t n3 = snap(&wp2->ue.t, s3);
         T_EQ_UINT(n3, n2);
         T_EQ_MEM(s3, s2, n2);
     }
@@ -218,7 +218,7 @@ T_TEST(adv_sa_snapshot_corruption)
     memset(&f, 0, sizeof f);
     T_EQ_INT(w_init(wp), IMSSEC_OK);
     T_EQ_INT(w_register(wp, &f, 0), IMSSEC_OK);
-    n1 = snap(wp.pc.t, s1);
+    n1 = snap(&wp->pc.t, s1);
     T_ASSERT(n1 > 0);
     T_EQ_INT(w_init(wp2), IMSSEC_OK);
     {
@@ -226,12 +226,12 @@ T_TEST(adv_sa_snapshot_corruption)
         memset(&g, 0, sizeof g);
         T_EQ_INT(w_sm1(wp2, &g, 0), IMSSEC_OK); /* the target holds something */
     }
-    n0 = snap(wp2.pc.t, t0);
+    n0 = snap(&wp2->pc.t, t0);
     for (i = 0; i < n1; i++) {
         int rc;
         memcpy(bad, s1, n1);
         bad[i] ^= (uint8_t)(1u << (i % 8));
-        rc = imssec_sa_restore(wp2.pc.t, bad, n1);
+        rc = imssec_sa_restore(&wp2->pc.t, bad, n1);
         if (rc != IMSSEC_E_SYNTAX) {
             t_fail_(__FILE__, __LINE__, "byte %zu of %zu corrupted: rc %s", i, n1,
                     imssec_errname(rc));
@@ -239,7 +239,7 @@ T_TEST(adv_sa_snapshot_corruption)
         }
     }
     for (i = 0; i < n1; i++) {
-        int rc = imssec_sa_restore(wp2.pc.t, s1, i);
+        int rc = imssec_sa_restore(&wp2->pc.t, s1, i);
         if (rc != IMSSEC_E_SYNTAX) {
             t_fail_(__FILE__, __LINE__, "truncated to %zu of %zu: rc %s", i, n1, imssec_errname(rc));
             return;
@@ -248,8 +248,8 @@ T_TEST(adv_sa_snapshot_corruption)
     /* trailing garbage */
     memcpy(bad, s1, n1);
     bad[n1] = 0;
-    T_EQ_INT(imssec_sa_restore(wp2.pc.t, bad, n1 + 1), IMSSEC_E_SYNTAX);
-    T_EQ_UINT(snap(wp2.pc.t, t1), n0);
+    T_EQ_INT(imssec_sa_restore(&wp2->pc.t, bad, n1 + 1), IMSSEC_E_SYNTAX);
+    T_EQ_UINT(snap(&wp2->pc.t, t1), n0);
     T_EQ_MEM(t1, t0, n0);
 }
 
@@ -266,7 +266,7 @@ T_TEST(adv_sa_snapshot_keys)
     memset(&f, 0, sizeof f);
     T_EQ_INT(w_init(wp), IMSSEC_OK);
     T_EQ_INT(w_register(wp, &f, 0), IMSSEC_OK);
-    T_EQ_INT(imssec_sa_snapshot(wp.pc.t, 0, s, sizeof s, &n), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_snapshot(&wp->pc.t, 0, s, sizeof s, &n), IMSSEC_OK);
     for (i = 0; i + 8 <= n; i++) {
         if (memcmp(s + i, wp->ik, 8) == 0 || memcmp(s + i, wp->ck, 8) == 0 ||
             memcmp(s + i, wp->ik + 8, 8) == 0 || memcmp(s + i, wp->ck + 8, 8) == 0) {
@@ -274,10 +274,10 @@ T_TEST(adv_sa_snapshot_keys)
             return;
         }
     }
-    T_EQ_INT(imssec_sa_snapshot(wp.pc.t, 1, s, sizeof s, &n), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_snapshot(&wp->pc.t, 1, s, sizeof s, &n), IMSSEC_OK);
     T_EQ_INT(w_init(wp2), IMSSEC_OK);
-    T_EQ_INT(imssec_sa_restore(wp2.pc.t, s, n), IMSSEC_OK);
-    T_EQ_INT(imssec_sa_get(wp2.pc.t, f.pc_sm7_in, &info), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_restore(&wp2->pc.t, s, n), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_get(&wp2->pc.t, f.pc_sm7_in, &info), IMSSEC_OK);
     T_EQ_UINT(info.ik_len, 20);
     T_EQ_MEM(info.ik, wp->ik, 16);
     T_EQ_UINT(info.ck_len, 16);
@@ -315,7 +315,7 @@ T_TEST(adv_sa_restore_capacity)
         memset(&f, 0, sizeof f);
         T_EQ_INT(w_register(pw, &f, 0), IMSSEC_OK);
     }
-    n = snap(wp.pc.t, s);
+    n = snap(&wp->pc.t, s);
     T_ASSERT(n > 0);
     T_EQ_INT(w_side_setup(smallp, IMSSEC_SA_ROLE_PCSCF, &io, 3, 16), IMSSEC_OK);
     T_EQ_INT(imssec_sa_restore(&smallp->t, s, n), IMSSEC_E_SPACE);
@@ -323,7 +323,7 @@ T_TEST(adv_sa_restore_capacity)
     T_EQ_INT(w_side_setup(smallp, IMSSEC_SA_ROLE_PCSCF, &io, 8, 2), IMSSEC_OK);
     T_EQ_INT(imssec_sa_restore(&smallp->t, s, n), IMSSEC_E_SPACE);
     /* 4 users (w_init's alice + 3), one set per registered user */
-    T_EQ_UINT(imssec_sa_count(wp.pc.t, UINT32_MAX), 12);
+    T_EQ_UINT(imssec_sa_count(&wp->pc.t, UINT32_MAX), 12);
     T_EQ_INT(w_side_setup(smallp, IMSSEC_SA_ROLE_PCSCF, &io, 4, 3), IMSSEC_OK);
     T_EQ_INT(imssec_sa_restore(&smallp->t, s, n), IMSSEC_OK);
     T_EQ_INT(imssec_sa_table_check(&smallp->t), IMSSEC_OK);
@@ -368,7 +368,7 @@ T_TEST(adv_sa_spi_unique_evil_rng)
                                  f2.ue_sm12_in, f2.ue_sm6_in, f2.pc_sm7_in, f2.pc_sm1_in};
         for (k = 0; k < 8; k++) {
             imssec_sa_info info;
-            const imssec_sa_table *t = (k % 4) < 2 ? wp.ue.t : wp.pc.t;
+            const imssec_sa_table *t = (k % 4) < 2 ? &wp->ue.t : &wp->pc.t;
             if (!refs[k] || imssec_sa_get(t, refs[k], &info) != IMSSEC_OK)
                 continue;
             spis[ns++] = info.spi;
@@ -396,8 +396,8 @@ T_TEST(adv_sa_spi_unique_evil_rng)
                     return;
                 }
     }
-    T_EQ_INT(imssec_sa_table_check(wp.ue.t), IMSSEC_OK);
-    T_EQ_INT(imssec_sa_table_check(wp.pc.t), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_table_check(&wp->ue.t), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_table_check(&wp->pc.t), IMSSEC_OK);
 }
 
 /* An RNG that always fails / always returns zeros: clean errors, no hang. */
@@ -427,7 +427,7 @@ T_TEST(adv_sa_zero_rng_terminates)
     wp->io.random = late_zero_rng;
     zero_after_setup = 1;
     w_args(wp, &a);
-    rc = imssec_sa_event(wp.ue.t, wp->ue.user, IMSSEC_SA_EV_REG_SEND, &a, &f.ue_sm1, wp->now);
+    rc = imssec_sa_event(&wp->ue.t, wp->ue.user, IMSSEC_SA_EV_REG_SEND, &a, &f.ue_sm1, wp->now);
     /* all-zero random bytes: either a valid allocation (not reserved,
      * ports in range) or a clean error; above all, it returns */
     if (rc == IMSSEC_OK) {
@@ -436,7 +436,7 @@ T_TEST(adv_sa_zero_rng_terminates)
         T_ASSERT(f.ue_sm1.port_c != f.ue_sm1.port_s);
         T_ASSERT(f.ue_sm1.port_c >= 49152 && f.ue_sm1.port_s >= 49152);
     }
-    T_EQ_INT(imssec_sa_table_check(wp.ue.t), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_table_check(&wp->ue.t), IMSSEC_OK);
 }
 
 /* Callback fault injection over a full registration + re-registration on
@@ -454,13 +454,13 @@ T_TEST(adv_sa_callback_faults)
             memset(&f, 0, sizeof f);
             memset(&f2, 0, sizeof f2);
             T_EQ_INT(w_init(wp), IMSSEC_OK);
-            (side ? wp.pc : wp.ue)->dp.fail_at = i;
+            (side ? &wp->pc : &wp->ue)->dp.fail_at = i;
             r = drive(wp, &f, &f2, 9);
             T_ASSERT(r == 9 || r < 0);
-            T_EQ_INT(imssec_sa_table_check(wp.ue.t), IMSSEC_OK);
-            T_EQ_INT(imssec_sa_table_check(wp.pc.t), IMSSEC_OK);
-            if ((size_t)w_dp_live(wp.ue.dp) < imssec_sa_count(wp.ue.t, UINT32_MAX) ||
-                (size_t)w_dp_live(wp.pc.dp) < imssec_sa_count(wp.pc.t, UINT32_MAX)) {
+            T_EQ_INT(imssec_sa_table_check(&wp->ue.t), IMSSEC_OK);
+            T_EQ_INT(imssec_sa_table_check(&wp->pc.t), IMSSEC_OK);
+            if ((size_t)w_dp_live(&wp->ue.dp) < imssec_sa_count(&wp->ue.t, UINT32_MAX) ||
+                (size_t)w_dp_live(&wp->pc.dp) < imssec_sa_count(&wp->pc.t, UINT32_MAX)) {
                 t_fail_(__FILE__, __LINE__, "fail_at %d on %s: table holds SAs the data plane lacks",
                         i, side ? "P-CSCF" : "UE");
                 return;
@@ -544,15 +544,15 @@ T_TEST(adv_sa_stale_refs)
     T_EQ_INT(w_init(wp), IMSSEC_OK);
     T_EQ_INT(w_register(wp, &f, 0), IMSSEC_OK);
     w_args(wp, &a);
-    T_EQ_INT(imssec_sa_event(wp.ue.t, wp->ue.user, IMSSEC_SA_EV_IP_CHANGE, &a, NULL, wp->now),
+    T_EQ_INT(imssec_sa_event(&wp->ue.t, wp->ue.user, IMSSEC_SA_EV_IP_CHANGE, &a, NULL, wp->now),
              IMSSEC_OK);
-    T_EQ_UINT(imssec_sa_count(wp.ue.t, UINT32_MAX), 0);
-    T_EQ_INT(imssec_sa_get(wp.ue.t, f.ue_sm12_in, &info), IMSSEC_E_NOT_FOUND);
-    T_EQ_INT(imssec_sa_owner(wp.ue.t, f.ue_sm12_in, &owner), IMSSEC_E_NOT_FOUND);
-    T_EQ_INT(imssec_sa_txn_begin(wp.ue.t, f.ue_sm12_in), IMSSEC_E_NOT_FOUND);
-    T_EQ_INT(imssec_sa_route(wp.ue.t, wp->ue.user, 1, 0, &r), IMSSEC_E_STATE);
-    T_EQ_INT(imssec_sa_get(wp.ue.t, 0, &info), IMSSEC_E_NOT_FOUND);
-    T_EQ_INT(imssec_sa_get(wp.ue.t, ~(imssec_sa_ref)0, &info), IMSSEC_E_NOT_FOUND);
+    T_EQ_UINT(imssec_sa_count(&wp->ue.t, UINT32_MAX), 0);
+    T_EQ_INT(imssec_sa_get(&wp->ue.t, f.ue_sm12_in, &info), IMSSEC_E_NOT_FOUND);
+    T_EQ_INT(imssec_sa_owner(&wp->ue.t, f.ue_sm12_in, &owner), IMSSEC_E_NOT_FOUND);
+    T_EQ_INT(imssec_sa_txn_begin(&wp->ue.t, f.ue_sm12_in), IMSSEC_E_NOT_FOUND);
+    T_EQ_INT(imssec_sa_route(&wp->ue.t, wp->ue.user, 1, 0, &r), IMSSEC_E_STATE);
+    T_EQ_INT(imssec_sa_get(&wp->ue.t, 0, &info), IMSSEC_E_NOT_FOUND);
+    T_EQ_INT(imssec_sa_get(&wp->ue.t, ~(imssec_sa_ref)0, &info), IMSSEC_E_NOT_FOUND);
 }
 
 /* No free set for the re-registration: E_SPACE, nothing changed (the old
@@ -572,22 +572,22 @@ T_TEST(adv_sa_no_free_set)
         memset(&f2, 0, sizeof f2);
         T_EQ_INT(w_init(wp), IMSSEC_OK);
         if (side) {
-            T_EQ_INT(w_side_setup(wp.pc, IMSSEC_SA_ROLE_PCSCF, wp.io, 1, 1), IMSSEC_OK);
-            T_EQ_INT(imssec_sa_user_lookup(wp.pc.t, w_impi, strlen(w_impi), 1, wp.pc.user),
+            T_EQ_INT(w_side_setup(&wp->pc, IMSSEC_SA_ROLE_PCSCF, &wp->io, 1, 1), IMSSEC_OK);
+            T_EQ_INT(imssec_sa_user_lookup(&wp->pc.t, w_impi, strlen(w_impi), 1, &wp->pc.user),
                      IMSSEC_OK);
         } else {
-            T_EQ_INT(w_side_setup(wp.ue, IMSSEC_SA_ROLE_UE, wp.io, 1, 1), IMSSEC_OK);
-            T_EQ_INT(imssec_sa_user_lookup(wp.ue.t, w_impi, strlen(w_impi), 1, wp.ue.user),
+            T_EQ_INT(w_side_setup(&wp->ue, IMSSEC_SA_ROLE_UE, &wp->io, 1, 1), IMSSEC_OK);
+            T_EQ_INT(imssec_sa_user_lookup(&wp->ue.t, w_impi, strlen(w_impi), 1, &wp->ue.user),
                      IMSSEC_OK);
         }
         T_EQ_INT(w_register(wp, &f, 0), IMSSEC_OK);
         T_EQ_INT(w_sm1(wp, &f2, 0), IMSSEC_OK);
-        sd = side ? wp.pc : wp.ue;
+        sd = side ? &wp->pc : &wp->ue;
         nb = snap(&sd->t, b);
         st = imssec_sa_state(&sd->t, sd->user);
         if (side) {
             w_args(wp, &a);
-            rc = imssec_sa_event(wp.pc.t, wp->pc.user, IMSSEC_SA_EV_CHALLENGE, &a, &f2.pc_sm6, wp->now);
+            rc = imssec_sa_event(&wp->pc.t, wp->pc.user, IMSSEC_SA_EV_CHALLENGE, &a, &f2.pc_sm6, wp->now);
         } else {
             rc = w_sm6(wp, &f2);
         }
@@ -613,35 +613,35 @@ T_TEST(adv_sa_tick_expiry)
     memset(&f, 0, sizeof f);
     T_EQ_INT(w_init(wp), IMSSEC_OK);
     T_EQ_INT(w_register(wp, &f, 0), IMSSEC_OK);
-    T_EQ_INT(imssec_sa_get(wp.pc.t, f.pc_sm7_in, &info), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_get(&wp->pc.t, f.pc_sm7_in, &info), IMSSEC_OK);
     T_ASSERT(info.expires_ms > wp->now);
     t = wp->now;
-    while (imssec_sa_count(wp.pc.t, UINT32_MAX) > 0 && guard++ < 100) {
-        T_EQ_INT(imssec_sa_tick(wp.pc.t, t, &next), IMSSEC_OK);
+    while (imssec_sa_count(&wp->pc.t, UINT32_MAX) > 0 && guard++ < 100) {
+        T_EQ_INT(imssec_sa_tick(&wp->pc.t, t, &next), IMSSEC_OK);
         T_ASSERT(next > t);
-        if (imssec_sa_get(wp.pc.t, f.pc_sm7_in, &info) == IMSSEC_OK)
+        if (imssec_sa_get(&wp->pc.t, f.pc_sm7_in, &info) == IMSSEC_OK)
             T_ASSERT(info.expires_ms > t);
         if (next == UINT64_MAX)
             break;
         t = next;
     }
-    T_EQ_UINT(imssec_sa_count(wp.pc.t, UINT32_MAX), 0);
-    T_EQ_INT(w_dp_live(wp.pc.dp), 0);
-    T_EQ_INT(imssec_sa_table_check(wp.pc.t), IMSSEC_OK);
+    T_EQ_UINT(imssec_sa_count(&wp->pc.t, UINT32_MAX), 0);
+    T_EQ_INT(w_dp_live(&wp->pc.dp), 0);
+    T_EQ_INT(imssec_sa_table_check(&wp->pc.t), IMSSEC_OK);
     /* the UE too */
     guard = 0;
     t = wp->now;
-    while (imssec_sa_count(wp.ue.t, UINT32_MAX) > 0 && guard++ < 100) {
-        T_EQ_INT(imssec_sa_tick(wp.ue.t, t, &next), IMSSEC_OK);
+    while (imssec_sa_count(&wp->ue.t, UINT32_MAX) > 0 && guard++ < 100) {
+        T_EQ_INT(imssec_sa_tick(&wp->ue.t, t, &next), IMSSEC_OK);
         T_ASSERT(next > t);
         if (next == UINT64_MAX)
             break;
         t = next;
     }
-    T_EQ_UINT(imssec_sa_count(wp.ue.t, UINT32_MAX), 0);
+    T_EQ_UINT(imssec_sa_count(&wp->ue.t, UINT32_MAX), 0);
     /* a clock that jumps backwards: no crash, nothing resurrected */
-    T_EQ_INT(imssec_sa_tick(wp.ue.t, 0, &next), IMSSEC_OK);
-    T_EQ_INT(imssec_sa_table_check(wp.ue.t), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_tick(&wp->ue.t, 0, &next), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_table_check(&wp->ue.t), IMSSEC_OK);
 }
 
 /* Hostile Security-Client values at the P-CSCF (peer input): SPI 0,
@@ -674,13 +674,13 @@ T_TEST(adv_sa_hostile_sm1)
         a.peer_spi_s = c[i].spi_s;
         a.peer_port_c = c[i].port_c;
         a.peer_port_s = c[i].port_s;
-        rc = imssec_sa_event(wp.pc.t, wp->pc.user, IMSSEC_SA_EV_REG_RECV, &a, NULL, wp->now);
-        T_EQ_INT(imssec_sa_table_check(wp.pc.t), IMSSEC_OK);
+        rc = imssec_sa_event(&wp->pc.t, wp->pc.user, IMSSEC_SA_EV_REG_RECV, &a, NULL, wp->now);
+        T_EQ_INT(imssec_sa_table_check(&wp->pc.t), IMSSEC_OK);
         if (rc != IMSSEC_OK)
             continue;
         w_args(wp, &a);
-        rc = imssec_sa_event(wp.pc.t, wp->pc.user, IMSSEC_SA_EV_CHALLENGE, &a, &o, wp->now);
-        T_EQ_INT(imssec_sa_table_check(wp.pc.t), IMSSEC_OK);
+        rc = imssec_sa_event(&wp->pc.t, wp->pc.user, IMSSEC_SA_EV_CHALLENGE, &a, &o, wp->now);
+        T_EQ_INT(imssec_sa_table_check(&wp->pc.t), IMSSEC_OK);
         if (rc == IMSSEC_OK) {
             /* our own SPIs never equal the peer's, never reserved */
             T_ASSERT(o.spi_c >= 256 && o.spi_s >= 256 && o.spi_c != o.spi_s);
@@ -712,44 +712,93 @@ T_TEST(adv_sa_unprotected_rejected)
     T_EQ_INT(w_init(wp), IMSSEC_OK);
     T_EQ_INT(w_sm1(wp, &f, 0), IMSSEC_OK);
     T_EQ_INT(w_sm6(wp, &f), IMSSEC_OK);
-    nb = snap(wp.pc.t, b);
+    nb = snap(&wp->pc.t, b);
     w_args(wp, &a);
     a.arrived_on = 0;
-    rc = imssec_sa_event(wp.pc.t, wp->pc.user, IMSSEC_SA_EV_AUTH_RECV, &a, NULL, wp->now);
+    rc = imssec_sa_event(&wp->pc.t, wp->pc.user, IMSSEC_SA_EV_AUTH_RECV, &a, NULL, wp->now);
     T_EQ_INT(rc, IMSSEC_E_SA_WRONG);
-    na = snap(wp.pc.t, a_);
+    na = snap(&wp->pc.t, a_);
     T_ASSERT(na == nb && memcmp(a_, b, nb) == 0);
     /* SM12 unprotected at the UE */
     T_EQ_INT(w_sm7(wp, &f, NULL), IMSSEC_OK);
-    nb = snap(wp.ue.t, b);
+    nb = snap(&wp->ue.t, b);
     w_args(wp, &a);
     a.arrived_on = 0;
-    rc = imssec_sa_event(wp.ue.t, wp->ue.user, IMSSEC_SA_EV_SUCCESS, &a, NULL, wp->now);
+    rc = imssec_sa_event(&wp->ue.t, wp->ue.user, IMSSEC_SA_EV_SUCCESS, &a, NULL, wp->now);
     T_EQ_INT(rc, IMSSEC_E_SA_WRONG);
-    na = snap(wp.ue.t, a_);
+    na = snap(&wp->ue.t, a_);
     T_ASSERT(na == nb && memcmp(a_, b, nb) == 0);
     /* registered: an unprotected message */
     {
         imssec_sa_ev_args a2;
         w_args(wp, &a2);
-        T_EQ_INT(imssec_sa_event(wp.pc.t, wp->pc.user, IMSSEC_SA_EV_SUCCESS, &a2, &f.pc_sm12, wp->now),
+        T_EQ_INT(imssec_sa_event(&wp->pc.t, wp->pc.user, IMSSEC_SA_EV_SUCCESS, &a2, &f.pc_sm12, wp->now),
                  IMSSEC_OK);
     }
-    nb = snap(wp.pc.t, b);
+    nb = snap(&wp->pc.t, b);
     memset(&a, 0, sizeof a);
     a.arrived_on = 0;
-    rc = imssec_sa_event(wp.pc.t, wp->pc.user, IMSSEC_SA_EV_MSG_IN, &a, NULL, wp->now);
+    rc = imssec_sa_event(&wp->pc.t, wp->pc.user, IMSSEC_SA_EV_MSG_IN, &a, NULL, wp->now);
     T_EQ_INT(rc, IMSSEC_E_SA_WRONG);
-    na = snap(wp.pc.t, a_);
+    na = snap(&wp->pc.t, a_);
     T_ASSERT(na == nb && memcmp(a_, b, nb) == 0);
     /* an outbound SA used as "arrived on" (a message cannot arrive on it) */
     {
         imssec_sa_ref out_ref;
-        T_EQ_INT(imssec_sa_route(wp.pc.t, wp->pc.user, 1, 0, &out_ref), IMSSEC_OK);
+        T_EQ_INT(imssec_sa_route(&wp->pc.t, wp->pc.user, 1, 0, &out_ref), IMSSEC_OK);
         a.arrived_on = out_ref;
-        rc = imssec_sa_event(wp.pc.t, wp->pc.user, IMSSEC_SA_EV_MSG_IN, &a, NULL, wp->now);
+        rc = imssec_sa_event(&wp->pc.t, wp->pc.user, IMSSEC_SA_EV_MSG_IN, &a, NULL, wp->now);
         T_ASSERT(rc != IMSSEC_OK);
-        na = snap(wp.pc.t, a_);
+        na = snap(&wp->pc.t, a_);
         T_ASSERT(na == nb && memcmp(a_, b, nb) == 0);
     }
+}
+
+/* Table wipe: no key bytes remain in the caller's memory; remove callbacks
+ * for every SA. */
+T_TEST(adv_sa_table_wipe_keys)
+{
+    ADV_WORLD(wp, 0);
+    w_flow f;
+    size_t i;
+    const uint8_t *m;
+    memset(&f, 0, sizeof f);
+    T_EQ_INT(w_init(wp), IMSSEC_OK);
+    T_EQ_INT(w_register(wp, &f, 0), IMSSEC_OK);
+    T_ASSERT(w_dp_live(&wp->pc.dp) > 0);
+    imssec_sa_table_wipe(&wp->pc.t);
+    T_EQ_INT(w_dp_live(&wp->pc.dp), 0);
+    m = (const uint8_t *)wp->pc.mem;
+    for (i = 0; i + 8 <= sizeof wp->pc.mem; i++)
+        if (memcmp(m + i, wp->ik, 8) == 0 || memcmp(m + i, wp->ck, 8) == 0) {
+            t_fail_(__FILE__, __LINE__, "key bytes left at offset %zu after wipe", i);
+            return;
+        }
+    m = (const uint8_t *)&wp->pc.t;
+    for (i = 0; i + 8 <= sizeof wp->pc.t; i++)
+        T_ASSERT(memcmp(m + i, wp->ik, 8) != 0 && memcmp(m + i, wp->ck, 8) != 0);
+}
+
+/* Keys are wiped when SAs are dropped (IP change deletes everything, 7.5). */
+T_TEST(adv_sa_keys_wiped_on_delete)
+{
+    ADV_WORLD(wp, 0);
+    w_flow f;
+    imssec_sa_ev_args a;
+    size_t i;
+    const uint8_t *m;
+    memset(&f, 0, sizeof f);
+    T_EQ_INT(w_init(wp), IMSSEC_OK);
+    T_EQ_INT(w_register(wp, &f, 0), IMSSEC_OK);
+    w_args(wp, &a);
+    T_EQ_INT(imssec_sa_event(&wp->ue.t, wp->ue.user, IMSSEC_SA_EV_IP_CHANGE, &a, NULL, wp->now),
+             IMSSEC_OK);
+    T_EQ_UINT(imssec_sa_count(&wp->ue.t, UINT32_MAX), 0);
+    m = (const uint8_t *)wp->ue.mem;
+    for (i = 0; i + 8 <= sizeof wp->ue.mem; i++)
+        if (memcmp(m + i, wp->ik, 8) == 0 || memcmp(m + i, wp->ck, 8) == 0) {
+            t_fail_(__FILE__, __LINE__, "key bytes left at offset %zu after the SAs were deleted",
+                    i);
+            return;
+        }
 }

@@ -942,3 +942,60 @@ T_TEST(adv_secagree_quoted_typed)
     T_EQ_INT(sa_parse_str(u, m2, 2, &n2), IMSSEC_OK);
     T_EQ_INT(imssec_secagree_equal(m, n, m2, n2, NULL, NULL), 1);
 }
+
+/* Long hostile headers: linear time, exact SPACE count. */
+T_TEST(adv_secagree_long_header)
+{
+    static char buf[200000];
+    size_t off = 0, count = 0;
+    imssec_sec_mech m[4];
+    while (off + 8 < sizeof buf) {
+        memcpy(buf + off, "tls, ,", 6);
+        off += 6;
+    }
+    T_EQ_INT(imssec_secagree_parse(buf, off, m, 4, &count, NULL), IMSSEC_E_SPACE);
+    T_EQ_UINT(count, off / 6);
+}
+
+/* pcscf_negotiate E_SPACE: server array and choice untouched. */
+T_TEST(adv_secagree_pcscf_space_untouched)
+{
+    const char *s = "ipsec-3gpp;alg=hmac-sha-1-96;spi-c=11;spi-s=12;port-c=13;port-s=14";
+    imssec_sec_mech c[2], srv[8], srv_c[8];
+    imssec_sec_choice ch, ch_c;
+    imssec_sec_reject rej;
+    imssec_sec_pcscf_policy pol;
+    size_t nc, ns = 0;
+    pol_init(&pol);
+    T_EQ_INT(sa_parse_str(s, c, 2, &nc), IMSSEC_OK);
+    memset(srv, 0xA5, sizeof srv);
+    memcpy(srv_c, srv, sizeof srv);
+    memset(&ch, 0xA5, sizeof ch);
+    memcpy(&ch_c, &ch, sizeof ch);
+    T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 0, srv, 2, &ns, &ch, &rej),
+             IMSSEC_E_SPACE);
+    T_EQ_UINT(ns, 3);
+    T_EQ_MEM(srv, srv_c, sizeof srv);
+    T_EQ_MEM(&ch, &ch_c, sizeof ch);
+}
+
+/* UE behind NAT (M.7.2): an entry without mod is not usable, an explicit
+ * trans is, UDP-enc-tun needs udp_encap. */
+T_TEST(adv_secagree_ue_select_nat)
+{
+    const char *absent = "ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;spi-s=2;port-c=3;port-s=4";
+    const char *udp = "ipsec-3gpp;alg=hmac-sha-1-96;mod=UDP-enc-tun;spi-c=1;spi-s=2;port-c=3;"
+                      "port-s=4";
+    static const imssec_sec_pair sup[] = {{IMSSEC_ALG_HMAC_SHA1_96, IMSSEC_EALG_NULL}};
+    imssec_sec_mech s[2];
+    imssec_sec_choice ch;
+    imssec_sec_reject rej;
+    size_t n;
+    T_EQ_INT(sa_parse_str(absent, s, 2, &n), IMSSEC_OK);
+    T_EQ_INT(imssec_secagree_ue_select(s, n, sup, 1, 1, 1, &ch, &rej), IMSSEC_E_SECAGREE_REJECT);
+    T_EQ_INT(imssec_secagree_ue_select(s, n, sup, 1, 1, 0, &ch, &rej), IMSSEC_OK);
+    T_EQ_INT(sa_parse_str(udp, s, 2, &n), IMSSEC_OK);
+    T_EQ_INT(imssec_secagree_ue_select(s, n, sup, 1, 0, 1, &ch, &rej), IMSSEC_E_SECAGREE_REJECT);
+    T_EQ_INT(imssec_secagree_ue_select(s, n, sup, 1, 1, 1, &ch, &rej), IMSSEC_OK);
+    T_EQ_INT(ch.mod, IMSSEC_MODE_UDP_ENC_TUN);
+}

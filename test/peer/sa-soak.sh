@@ -17,8 +17,9 @@ if ! make -s unit TB="$TB" CC="$CC" SAN="-fsanitize=address,undefined -fno-sanit
 fi
 fail=0
 start=$(date +%s)
+done_seeds=0
 for seed in $(seq 1 400); do
-    if [ $(( $(date +%s) - start )) -gt 150 ]; then
+    if [ $(( $(date +%s) - start )) -gt 90 ]; then
         break
     fi
     out=$(IMSSEC_TEST_SEED=$seed timeout 60 "$TB/test_unit" -q sa_wb_random sa_callback_fault sa_7_1_spi 2>&1)
@@ -27,8 +28,9 @@ for seed in $(seq 1 400); do
         fail=1
         break
     fi
+    done_seeds=$seed
 done
-[ $fail -eq 0 ] && echo "PASS sa-soak-random (seeds 1..$seed)"
+[ $fail -eq 0 ] && echo "PASS sa-soak-random (seeds 1..$done_seeds)"
 for t in sa_events sa_snapshot; do
     if "$TB/replay_$t" "test/fuzz/corpus/$t" >/dev/null 2>&1; then
         echo "PASS sa-soak-replay-$t"
