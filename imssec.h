@@ -1486,6 +1486,9 @@ typedef struct imssec_sa_user {
     uint8_t nat_, sm1_set_, mode_, pad_;
     uint64_t tmp_expires_ms_; /* temporary storage / awaited response deadline */
     uint64_t ka_next_ms_;     /* next NAT keepalive (UE) */
+    uint64_t due_ms_;         /* earliest of the above and the sets' lifetimes */
+    uint32_t heap_pos_;       /* 1 + position in the deadline heap, 0 = none */
+    uint32_t pad2_;
 } imssec_sa_user;
 
 typedef struct imssec_sa_set {
@@ -1508,9 +1511,9 @@ typedef struct imssec_sa_table {
     const imssec_io *io_;
     imssec_sa_user *users_;
     imssec_sa_set *sets_;
-    uint32_t *ix_spi_, *ix_port_, *ix_impi_;
+    uint32_t *ix_spi_, *ix_port_, *ix_impi_, *heap_;
     uint32_t user_cap_, set_cap_, ix_spi_mask_, ix_port_mask_, ix_impi_mask_;
-    uint32_t users_used_, sets_used_, free_user_, free_set_;
+    uint32_t users_used_, sets_used_, free_user_, free_set_, heap_n_;
     int cb_err_;              /* a remove callback failed during this call */
     uint64_t seed_;
 } imssec_sa_table;
@@ -1599,8 +1602,9 @@ IMSSEC_API int imssec_sa_learn_uenc(imssec_sa_table *t, imssec_sa_ref sa, uint16
 /* Expire what is due at now_ms (SA lifetimes, temporary storage, old-SA
  * switch-over at the P-CSCF, NAT keepalives) and return in *next_ms the next
  * deadline (UINT64_MAX if none).  Returns IMSSEC_OK or IMSSEC_E_CALLBACK (a
- * remove or keepalive callback failed; the expiry still happened).  O(users
- * + sets) per call; call it at *next_ms. */
+ * remove or keepalive callback failed; the expiry still happened).  Users
+ * are kept in a deadline heap: O(log users) per user that is due, O(1) when
+ * nothing is; call it at *next_ms (earlier or later calls are harmless). */
 IMSSEC_API int imssec_sa_tick(imssec_sa_table *t, uint64_t now_ms, uint64_t *next_ms);
 
 /* Number of live SAs (4 per set) of a user, or of the table (user_idx =

@@ -46,6 +46,7 @@ static const char *const sa_event_names[] = {
     "DEREG_SEND", "DEREG_RECV", "DEREG_DONE"};
 ISC_STATIC_ASSERT(sa_state_names_n, ISC_ARRAY_LEN(sa_state_names) == IMSSEC_SA_ST_COUNT_);
 ISC_STATIC_ASSERT(sa_event_names_n, ISC_ARRAY_LEN(sa_event_names) == IMSSEC_SA_EV_COUNT_);
+ISC_STATIC_ASSERT(sa_impi_max_fits, IMSSEC_SA_IMPI_MAX >= 1 && IMSSEC_SA_IMPI_MAX <= 255);
 
 /* ===========================================================================
  * Transition table.  One row per legal (role, state, event); the action
@@ -676,6 +677,8 @@ static int sa_port_alloc(const imssec_sa_table *t, const imssec_sa_user *u,
     return IMSSEC_E_SPACE;
 }
 
+static void sa_heap_remove(imssec_sa_table *t, uint32_t ui);
+
 /* ===========================================================================
  * Public: configuration, setup, users
  * ======================================================================== */
@@ -702,7 +705,8 @@ static uint32_t sa_pow2_at_least(uint64_t n)
 
 /* Layout of the caller buffer; returns the total, 0 on overflow. */
 static size_t sa_layout(size_t users, size_t sets, size_t *off_sets, size_t *off_spi,
-                        size_t *off_port, size_t *off_impi, uint32_t *n_spi, uint32_t *n_impi)
+                        size_t *off_port, size_t *off_impi, size_t *off_heap, uint32_t *n_spi,
+                        uint32_t *n_impi)
 {
     size_t a, b, c;
     if (users == 0 || sets == 0 || sets > SA_MAX_SETS || users > SA_MAX_SETS)
@@ -719,21 +723,23 @@ static size_t sa_layout(size_t users, size_t sets, size_t *off_sets, size_t *off
     c += (size_t)*n_spi * 4u;
     *off_impi = c;
     c += (size_t)*n_impi * 4u;
+    *off_heap = c;
+    c += users * 4u;
     return c;
 }
 
 IMSSEC_API size_t imssec_sa_table_mem(size_t users, size_t sets)
 {
-    size_t a, b, c, d;
+    size_t a, b, c, d, h;
     uint32_t e, f;
-    return sa_layout(users, sets, &a, &b, &c, &d, &e, &f);
+    return sa_layout(users, sets, &a, &b, &c, &d, &h, &e, &f);
 }
 
 IMSSEC_API int imssec_sa_table_setup(imssec_sa_table *t, const imssec_sa_config *cfg,
                                      const imssec_sa_callbacks *cb, const imssec_io *io,
                                      size_t users, size_t sets, void *mem, size_t mem_len)
 {
-    size_t o_sets, o_spi, o_port, o_impi, need, i;
+    size_t o_sets, o_spi, o_port, o_impi, o_heap, need, i;
     uint32_t n_spi, n_impi;
     uint8_t seed[8];
     if (!t || !cfg || !io || !mem || ((uintptr_t)mem & 7u) != 0)
@@ -741,7 +747,7 @@ IMSSEC_API int imssec_sa_table_setup(imssec_sa_table *t, const imssec_sa_config 
     if (cfg->role > IMSSEC_SA_ROLE_PCSCF || cfg->port_min == 0 || cfg->port_min > cfg->port_max ||
         (uint32_t)cfg->port_max - cfg->port_min < 8u || cfg->reg_lifetime_ms == 0)
         return IMSSEC_E_PARAM;
-    need = sa_layout(users, sets, &o_sets, &o_spi, &o_port, &o_impi, &n_spi, &n_impi);
+    need = sa_layout(users, sets, &o_sets, &o_spi, &o_port, &o_impi, &o_heap, &n_spi, &n_impi);
     if (need == 0)
         return IMSSEC_E_PARAM;
     if (mem_len < need)
@@ -758,6 +764,7 @@ IMSSEC_API int imssec_sa_table_setup(imssec_sa_table *t, const imssec_sa_config 
     t->ix_spi_ = (uint32_t *)(void *)((uint8_t *)mem + o_spi);
     t->ix_port_ = (uint32_t *)(void *)((uint8_t *)mem + o_port);
     t->ix_impi_ = (uint32_t *)(void *)((uint8_t *)mem + o_impi);
+    t->heap_ = (uint32_t *)(void *)((uint8_t *)mem + o_heap);
     t->user_cap_ = (uint32_t)users;
     t->set_cap_ = (uint32_t)sets;
     t->ix_spi_mask_ = n_spi - 1;
@@ -781,11 +788,15 @@ IMSSEC_API int imssec_sa_table_setup(imssec_sa_table *t, const imssec_sa_config 
 static void sa_user_reset(imssec_sa_user *u)
 {
     uint8_t keep[IMSSEC_SA_IMPI_MAX], n = u->impi_len_;
+    uint32_t pos = u->heap_pos_;
+    uint64_t due = u->due_ms_;
     memcpy(keep, u->impi_, sizeof keep);
     memset(u, 0, sizeof *u);
     memcpy(u->impi_, keep, sizeof keep);
     u->impi_len_ = n;
     u->used_ = 1;
+    u->heap_pos_ = pos; /* the heap is fixed up by sa_sched afterwards */
+    u->due_ms_ = due;
 }
 
 static void sa_user_delete_all(imssec_sa_table *t, imssec_sa_user *u)
@@ -862,6 +873,7 @@ IMSSEC_API int imssec_sa_user_release(imssec_sa_table *t, uint32_t user_idx)
     if (u->state_ != ST(IDLE) || sa_sets_alive(u) != 0)
         return IMSSEC_E_STATE;
     sa_ix_remove(t, SA_IX_IMPI, user_idx + 1);
+    sa_heap_remove(t, user_idx);
     isc_wipe(u, sizeof *u);
     u->set_[0] = t->free_user_;
     t->free_user_ = user_idx + 1;
@@ -888,6 +900,110 @@ IMSSEC_API const char *imssec_sa_event_name(int event)
     if (event < 0 || event >= IMSSEC_SA_EV_COUNT_)
         return "?";
     return sa_event_names[event];
+}
+
+/* ===========================================================================
+ * The deadline heap: users keyed by due_ms_, so tick touches only the users
+ * that are due (a P-CSCF with a million SAs has as many deadlines).
+ * ======================================================================== */
+
+/* The earliest moment something must happen to user u, UINT64_MAX if never. */
+static uint64_t sa_user_due(const imssec_sa_table *t, const imssec_sa_user *u)
+{
+    uint64_t d = UINT64_MAX;
+    int r;
+    for (r = 0; r < 4; r++)
+        if (u->set_[r] && t->sets_[u->set_[r] - 1].expires_ms_ < d)
+            d = t->sets_[u->set_[r] - 1].expires_ms_;
+    if ((u->state_ == ST(REG_UNPROT) || u->state_ == ST(REG_PROT)) && u->tmp_expires_ms_ &&
+        u->tmp_expires_ms_ < d)
+        d = u->tmp_expires_ms_;
+    if (t->cfg_.role == IMSSEC_SA_ROLE_PCSCF && u->set_[SA_R_OLD] &&
+        !(u->flags_ & SA_F_SWITCHED)) {
+        uint64_t oe = t->sets_[u->set_[SA_R_OLD] - 1].expires_ms_;
+        uint64_t at = oe > t->cfg_.switch_before_ms ? oe - t->cfg_.switch_before_ms : 0;
+        if (at < d)
+            d = at;
+    }
+    if (t->cfg_.role == IMSSEC_SA_ROLE_UE && u->set_[SA_R_CUR] && t->cfg_.keepalive_ms &&
+        t->sets_[u->set_[SA_R_CUR] - 1].mode_ == IMSSEC_SA_MODE_UDP_ENC_TUN &&
+        u->ka_next_ms_ < d)
+        d = u->ka_next_ms_;
+    return d;
+}
+
+static void sa_heap_set(imssec_sa_table *t, uint32_t pos, uint32_t ui)
+{
+    t->heap_[pos] = ui;
+    t->users_[ui].heap_pos_ = pos + 1;
+}
+
+static void sa_heap_up(imssec_sa_table *t, uint32_t pos)
+{
+    uint32_t ui = t->heap_[pos];
+    uint64_t d = t->users_[ui].due_ms_;
+    while (pos > 0) {
+        uint32_t parent = (pos - 1) / 2;
+        if (t->users_[t->heap_[parent]].due_ms_ <= d)
+            break;
+        sa_heap_set(t, pos, t->heap_[parent]);
+        pos = parent;
+    }
+    sa_heap_set(t, pos, ui);
+}
+
+static void sa_heap_down(imssec_sa_table *t, uint32_t pos)
+{
+    uint32_t ui = t->heap_[pos];
+    uint64_t d = t->users_[ui].due_ms_;
+    for (;;) {
+        uint32_t c = 2 * pos + 1;
+        if (c >= t->heap_n_)
+            break;
+        if (c + 1 < t->heap_n_ &&
+            t->users_[t->heap_[c + 1]].due_ms_ < t->users_[t->heap_[c]].due_ms_)
+            c++;
+        if (d <= t->users_[t->heap_[c]].due_ms_)
+            break;
+        sa_heap_set(t, pos, t->heap_[c]);
+        pos = c;
+    }
+    sa_heap_set(t, pos, ui);
+}
+
+static void sa_heap_remove(imssec_sa_table *t, uint32_t ui)
+{
+    uint32_t pos = t->users_[ui].heap_pos_, last;
+    if (pos == 0)
+        return;
+    pos--;
+    t->users_[ui].heap_pos_ = 0;
+    t->users_[ui].due_ms_ = 0;
+    last = t->heap_[--t->heap_n_];
+    if (pos < t->heap_n_) {
+        sa_heap_set(t, pos, last);
+        sa_heap_up(t, pos);
+        sa_heap_down(t, t->users_[last].heap_pos_ - 1);
+    }
+}
+
+/* Recompute user ui's deadline and put it where it belongs in the heap. */
+static void sa_sched(imssec_sa_table *t, uint32_t ui)
+{
+    imssec_sa_user *u = &t->users_[ui];
+    uint64_t d = u->used_ ? sa_user_due(t, u) : UINT64_MAX;
+    if (d == UINT64_MAX) {
+        sa_heap_remove(t, ui);
+        return;
+    }
+    u->due_ms_ = d;
+    if (u->heap_pos_ == 0) {
+        sa_heap_set(t, t->heap_n_++, ui);
+        sa_heap_up(t, t->heap_n_ - 1);
+    } else {
+        sa_heap_up(t, u->heap_pos_ - 1);
+        sa_heap_down(t, u->heap_pos_ - 1);
+    }
 }
 
 /* ===========================================================================
@@ -1456,6 +1572,7 @@ IMSSEC_API int imssec_sa_event(imssec_sa_table *t, uint32_t user_idx, int event,
     o.state = (uint8_t)next;
     if (out)
         *out = o;
+    sa_sched(t, user_idx);
     return sa_cb_result(t);
 }
 
@@ -1522,7 +1639,11 @@ IMSSEC_API int imssec_sa_txn_end(imssec_sa_table *t, imssec_sa_ref sa, uint64_t 
         return IMSSEC_E_STATE;
     t->sets_[s].pending_--;
     t->cb_err_ = 0;
-    sa_retire_old(t, &t->users_[t->sets_[s].user_]);
+    {
+        uint32_t ui = t->sets_[s].user_;
+        sa_retire_old(t, &t->users_[ui]);
+        sa_sched(t, ui);
+    }
     return sa_cb_result(t);
 }
 
@@ -1635,90 +1756,81 @@ IMSSEC_API int imssec_sa_learn_uenc(imssec_sa_table *t, imssec_sa_ref sa, uint16
 /* ===========================================================================
  * Time
  * ======================================================================== */
-static void sa_min(uint64_t *next, uint64_t v)
+/* Everything due for one user at now_ms. */
+static void sa_tick_user(imssec_sa_table *t, imssec_sa_user *u, uint64_t now_ms)
 {
-    if (v && v < *next)
-        *next = v;
+    int st = u->state_, r;
+    uint32_t cur;
+    /* lifetimes (7.4.1a, 7.4.2a: "shall delete any SA whose lifetime is exceeded") */
+    for (r = 0; r < 4; r++) {
+        uint32_t s = sa_role_set(u, r);
+        if (s != UINT32_MAX && t->sets_[s].expires_ms_ <= now_ms) {
+            int was_sm1 = (r == u->sm1_set_) &&
+                          (st == ST(REG_PROT) || st == ST(AUTH_PROT) || st == ST(DEREG));
+            sa_set_delete(t, s);
+            if (r == SA_R_CUR && st != ST(REG_UNPROT) && st != ST(AUTH_UNPROT)) {
+                sa_user_delete_all(t, u); /* registration gone */
+                return;
+            }
+            if (r == SA_R_NEW || r == SA_R_REG || was_sm1) {
+                /* 7.3.1.4: drop the procedure that created / used it */
+                sa_role_delete(t, u, SA_R_NEW);
+                sa_role_delete(t, u, SA_R_REG);
+                u->state_ = (uint8_t)sa_state_after_abort(u);
+                u->tmp_expires_ms_ = 0;
+                if (u->state_ == ST(IDLE)) {
+                    sa_user_delete_all(t, u);
+                    return;
+                }
+            }
+        }
+    }
+    st = u->state_;
+    /* temporary storage awaiting the network (7.3.1.1) */
+    if ((st == ST(REG_UNPROT) || st == ST(REG_PROT)) && u->tmp_expires_ms_ &&
+        u->tmp_expires_ms_ <= now_ms) {
+        sa_role_delete(t, u, SA_R_REG);
+        u->state_ = (uint8_t)sa_state_after_abort(u);
+        u->tmp_expires_ms_ = 0;
+        if (u->state_ == ST(IDLE)) {
+            sa_user_delete_all(t, u);
+            return;
+        }
+    }
+    cur = sa_role_set(u, SA_R_CUR);
+    /* P-CSCF: old SAs with only a short time left => switch (7.4.2a) */
+    if (t->cfg_.role == IMSSEC_SA_ROLE_PCSCF && u->set_[SA_R_OLD] &&
+        !(u->flags_ & SA_F_SWITCHED)) {
+        uint64_t oe = t->sets_[u->set_[SA_R_OLD] - 1].expires_ms_;
+        if (oe <= (uint64_t)t->cfg_.switch_before_ms + now_ms)
+            u->flags_ |= SA_F_SWITCHED;
+    }
+    /* UE NAT keepalive (M.7.2, RFC 3948) */
+    if (t->cfg_.role == IMSSEC_SA_ROLE_UE && cur != UINT32_MAX &&
+        t->sets_[cur].mode_ == IMSSEC_SA_MODE_UDP_ENC_TUN && t->cfg_.keepalive_ms &&
+        u->ka_next_ms_ <= now_ms) {
+        if (t->cb_ && t->cb_->keepalive &&
+            t->cb_->keepalive(t->cb_->user, (const char *)u->impi_, u->impi_len_) != 0)
+            t->cb_err_ = 1;
+        u->ka_next_ms_ = now_ms + t->cfg_.keepalive_ms;
+    }
 }
 
 IMSSEC_API int imssec_sa_tick(imssec_sa_table *t, uint64_t now_ms, uint64_t *next_ms)
 {
-    uint32_t i;
-    uint64_t next = UINT64_MAX;
-    int r;
+    uint32_t guard;
     if (!t || !next_ms)
         return IMSSEC_E_PARAM;
     t->cb_err_ = 0;
-    for (i = 0; i < t->user_cap_; i++) {
-        imssec_sa_user *u = &t->users_[i];
-        int st = u->state_;
-        uint32_t cur;
-        if (!u->used_)
-            continue;
-        /* lifetimes (7.4.1a, 7.4.2a: "shall delete any SA whose lifetime is exceeded") */
-        for (r = 0; r < 4; r++) {
-            uint32_t s = sa_role_set(u, r);
-            if (s != UINT32_MAX && t->sets_[s].expires_ms_ <= now_ms) {
-                int was_sm1 = (r == u->sm1_set_) &&
-                              (st == ST(REG_PROT) || st == ST(AUTH_PROT) || st == ST(DEREG));
-                sa_set_delete(t, s);
-                if (r == SA_R_CUR && st != ST(REG_UNPROT) && st != ST(AUTH_UNPROT)) {
-                    sa_user_delete_all(t, u); /* registration gone */
-                    break;
-                }
-                if (r == SA_R_NEW || r == SA_R_REG || was_sm1) {
-                    /* 7.3.1.4: drop the procedure that created / used it */
-                    sa_role_delete(t, u, SA_R_NEW);
-                    sa_role_delete(t, u, SA_R_REG);
-                    u->state_ = (uint8_t)sa_state_after_abort(u);
-                    u->tmp_expires_ms_ = 0;
-                    if (u->state_ == ST(IDLE))
-                        sa_user_delete_all(t, u);
-                }
-            }
-        }
-        st = u->state_;
-        /* temporary storage awaiting the network (7.3.1.1) */
-        if ((st == ST(REG_UNPROT) || st == ST(REG_PROT)) && u->tmp_expires_ms_ &&
-            u->tmp_expires_ms_ <= now_ms) {
-            sa_role_delete(t, u, SA_R_REG);
-            u->state_ = (uint8_t)sa_state_after_abort(u);
-            u->tmp_expires_ms_ = 0;
-            if (u->state_ == ST(IDLE))
-                sa_user_delete_all(t, u);
-        }
-        st = u->state_;
-        cur = sa_role_set(u, SA_R_CUR);
-        /* P-CSCF: old SAs with only a short time left => switch (7.4.2a) */
-        if (t->cfg_.role == IMSSEC_SA_ROLE_PCSCF && u->set_[SA_R_OLD] &&
-            !(u->flags_ & SA_F_SWITCHED)) {
-            uint64_t oe = t->sets_[u->set_[SA_R_OLD] - 1].expires_ms_;
-            uint64_t at = oe > t->cfg_.switch_before_ms ? oe - t->cfg_.switch_before_ms : 0;
-            if (at <= now_ms)
-                u->flags_ |= SA_F_SWITCHED;
-            else
-                sa_min(&next, at);
-        }
-        /* UE NAT keepalive (M.7.2, RFC 3948) */
-        if (t->cfg_.role == IMSSEC_SA_ROLE_UE && cur != UINT32_MAX &&
-            t->sets_[cur].mode_ == IMSSEC_SA_MODE_UDP_ENC_TUN && t->cfg_.keepalive_ms) {
-            if (u->ka_next_ms_ <= now_ms) {
-                if (t->cb_ && t->cb_->keepalive &&
-                    t->cb_->keepalive(t->cb_->user, (const char *)u->impi_, u->impi_len_) != 0)
-                    t->cb_err_ = 1;
-                u->ka_next_ms_ = now_ms + t->cfg_.keepalive_ms;
-            }
-            sa_min(&next, u->ka_next_ms_);
-        }
-        for (r = 0; r < 4; r++) {
-            uint32_t s = sa_role_set(u, r);
-            if (s != UINT32_MAX)
-                sa_min(&next, t->sets_[s].expires_ms_);
-        }
-        if (st == ST(REG_UNPROT) || st == ST(REG_PROT))
-            sa_min(&next, u->tmp_expires_ms_);
+    /* each pass over a due user leaves it with a deadline after now_ms, so
+     * every user is visited at most once; the guard only bounds a bug */
+    guard = t->heap_n_ + 1u;
+    while (t->heap_n_ && t->users_[t->heap_[0]].due_ms_ <= now_ms && guard--) {
+        uint32_t ui = t->heap_[0];
+        sa_tick_user(t, &t->users_[ui], now_ms);
+        sa_sched(t, ui);
     }
-    *next_ms = next;
+    *next_ms = t->heap_n_ ? t->users_[t->heap_[0]].due_ms_ : UINT64_MAX;
     return sa_cb_result(t);
 }
 
@@ -1838,6 +1950,34 @@ IMSSEC_API int imssec_sa_table_check(const imssec_sa_table *t)
     }
     if (n_users != t->users_used_ || n_sets != t->sets_used_)
         return IMSSEC_E_STATE;
+    /* the deadline heap: every user with a deadline is in it, keyed by it */
+    {
+        uint32_t in_heap = 0;
+        for (i = 0; i < t->user_cap_; i++) {
+            const imssec_sa_user *u = &t->users_[i];
+            uint64_t d;
+            if (!u->used_) {
+                if (u->heap_pos_)
+                    return IMSSEC_E_STATE;
+                continue;
+            }
+            d = sa_user_due(t, u);
+            if (d == UINT64_MAX) {
+                if (u->heap_pos_)
+                    return IMSSEC_E_STATE;
+                continue;
+            }
+            if (!u->heap_pos_ || u->heap_pos_ > t->heap_n_ || t->heap_[u->heap_pos_ - 1] != i ||
+                u->due_ms_ != d)
+                return IMSSEC_E_STATE;
+            in_heap++;
+        }
+        if (in_heap != t->heap_n_)
+            return IMSSEC_E_STATE;
+        for (i = 1; i < t->heap_n_; i++)
+            if (t->users_[t->heap_[(i - 1) / 2]].due_ms_ > t->users_[t->heap_[i]].due_ms_)
+                return IMSSEC_E_STATE;
+    }
     if (!sa_check_index(t, SA_IX_SPI, &n_ix) || n_ix != n_sets * 4u)
         return IMSSEC_E_STATE;
     if (!sa_check_index(t, SA_IX_PORT, &n_ix) || n_ix != n_sets * 4u)
@@ -2189,7 +2329,8 @@ static void sa_clear(imssec_sa_table *t)
     memset(t->ix_spi_, 0, ((size_t)t->ix_spi_mask_ + 1u) * 4u);
     memset(t->ix_port_, 0, ((size_t)t->ix_port_mask_ + 1u) * 4u);
     memset(t->ix_impi_, 0, ((size_t)t->ix_impi_mask_ + 1u) * 4u);
-    t->users_used_ = t->sets_used_ = t->free_user_ = t->free_set_ = 0;
+    t->users_used_ = t->sets_used_ = t->free_user_ = t->free_set_ = t->heap_n_ = 0;
+    memset(t->heap_, 0, (size_t)t->user_cap_ * 4u);
     for (i = 0; i < t->set_cap_; i++)
         t->sets_[i].gen_ = 1;
 }
@@ -2224,6 +2365,13 @@ static void sa_rebuild(imssec_sa_table *t)
             s->user_ = t->free_set_;
             t->free_set_ = i;
         }
+    }
+    t->heap_n_ = 0;
+    for (i = 0; i < t->user_cap_; i++) {
+        t->users_[i].heap_pos_ = 0;
+        t->users_[i].due_ms_ = 0;
+        if (t->users_[i].used_)
+            sa_sched(t, i);
     }
 }
 

@@ -19,10 +19,10 @@ build_pkgs="gcc make libmbedtls-dev"
 # libosmocore-dev: the independent Milenage; python3-scapy: an independent
 # ESP; tshark: decodes our headers and packets; gcc-multilib + qemu-user: the
 # -m32 build and a way to run it (this kind of machine's kernel cannot exec
-# i386 programs); user-mode-linux, busybox-static, tcpdump, iproute2, kmod:
+# i386 programs); user-mode-linux, busybox-static, iproute2, kmod:
 # the Linux-kernel ESP peer.
 test_pkgs="$build_pkgs clang libclang-rt-14-dev valgrind python3 libosmocore-dev tshark
-  gcc-multilib qemu-user user-mode-linux busybox-static tcpdump iproute2 kmod python3-scapy"
+  gcc-multilib qemu-user user-mode-linux busybox-static iproute2 kmod python3-scapy"
 
 case $mode in
 build) want=$build_pkgs ;;

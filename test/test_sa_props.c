@@ -20,10 +20,11 @@ static int scenario(world *w)
     imssec_sa_ev_args a;
     uint64_t next;
     int rc;
-    w->nat = 1;
-    w->mode = IMSSEC_SA_MODE_UDP_ENC_TUN;
+    w->nat = IMSSEC_ENABLE_UDPENCAP;
+    w->mode = IMSSEC_ENABLE_UDPENCAP ? IMSSEC_SA_MODE_UDP_ENC_TUN : IMSSEC_SA_MODE_TRANS;
     W_TRY(w_register(w, &f1, 0));
-    W_TRY(imssec_sa_learn_uenc(&w->pc.t, f1.pc_sm7_in, 40500));
+    if (IMSSEC_ENABLE_UDPENCAP)
+        W_TRY(imssec_sa_learn_uenc(&w->pc.t, f1.pc_sm7_in, 40500));
     W_TRY(w_request(w, 1, &s, &in));
     W_TRY(imssec_sa_route(&w->ue.t, w->ue.user, 1, 0, &txn));
     W_TRY(imssec_sa_txn_begin(&w->ue.t, txn));

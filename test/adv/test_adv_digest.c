@@ -1029,3 +1029,65 @@ T_TEST(adv_digest_alg_names)
         T_EQ_INT(ch[0].alg, IMSSEC_DIGEST_UNKNOWN);
     }
 }
+
+/* Embedded NUL / CTL bytes (RFC 7230 3.2.6: not in qdtext or tchar): the
+ * length decides, and the value is rejected, never truncated at the NUL. */
+T_TEST(adv_digest_embedded_nul)
+{
+    static const char c1[] = "Digest realm=\"a\0b\", nonce=\"n\"";
+    static const char c2[] = "Digest realm=\"r\", nonce=\"n\", algorithm=MD5\0-sess";
+    static const char c3[] = "Digest realm=\"r\"\0, nonce=\"n\"";
+    static const char k1[] = "Digest username=\"u\0x\", realm=\"r\", nonce=\"n\", uri=\"x\", "
+                             "response=\"00\"";
+    imssec_digest_challenge ch[2];
+    imssec_digest_credentials cr;
+    size_t n;
+    n = 0;
+    if (imssec_digest_challenge_parse(c1, sizeof c1 - 1, ch, 2, &n) == IMSSEC_OK)
+        t_fail_(__FILE__, __LINE__, "NUL in realm accepted (realm %zu bytes)", ch[0].realm.n);
+    n = 0;
+    if (imssec_digest_challenge_parse(c2, sizeof c2 - 1, ch, 2, &n) == IMSSEC_OK)
+        t_fail_(__FILE__, __LINE__, "NUL in algorithm token accepted (alg %d)", ch[0].alg);
+    n = 0;
+    if (imssec_digest_challenge_parse(c3, sizeof c3 - 1, ch, 2, &n) == IMSSEC_OK)
+        t_fail_(__FILE__, __LINE__, "NUL between parameters accepted");
+    if (imssec_digest_credentials_parse(k1, sizeof k1 - 1, &cr) == IMSSEC_OK)
+        t_fail_(__FILE__, __LINE__, "NUL in username accepted");
+}
+
+/* Conventions: outputs untouched on error (info parse, rspauth, password). */
+T_TEST(adv_digest_outputs_untouched_on_error)
+{
+    static const char *bad[] = {"nc=1", "rspauth=\"abc", "qop=auth, qop=auth", "nextnonce=\"a\" x"};
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        imssec_digest_info in, c;
+        memset(&in, 0xA5, sizeof in);
+        memcpy(&c, &in, sizeof in);
+        if (imssec_digest_info_parse(bad[i], strlen(bad[i]), &in) != IMSSEC_OK) {
+            T_EQ_MEM(&in, &c, sizeof in);
+        } else {
+            t_fail_(__FILE__, __LINE__, "Authentication-Info \"%s\" accepted", bad[i]);
+        }
+    }
+    {
+        srv_case c;
+        char hex[IMSSEC_DIGEST_HEX_MAX + 1], can[IMSSEC_DIGEST_HEX_MAX + 1];
+        uint8_t pwd[64], pc[64];
+        size_t pl = 99;
+        static const uint8_t res[8] = {0};
+        uint8_t ck[16] = {0}, ik[16] = {0};
+        T_EQ_INT(mk_creds(&c, IMSSEC_DIGEST_MD5, IMSSEC_DIGEST_QOP_AUTH, 1), IMSSEC_OK);
+        c.in.alg = 99;
+        memset(hex, 0x5A, sizeof hex);
+        memcpy(can, hex, sizeof hex);
+        T_ASSERT(imssec_digest_rspauth(&c.in, hex) != IMSSEC_OK);
+        T_EQ_MEM(hex, can, sizeof hex);
+        memset(pwd, 0x5A, sizeof pwd);
+        memcpy(pc, pwd, sizeof pwd);
+        T_EQ_INT(imssec_digest_aka_password(IMSSEC_DIGEST_AKAV2_MD5, res, 2, ck, ik, pwd, sizeof pwd,
+                                            &pl), IMSSEC_E_PARAM);
+        T_EQ_MEM(pwd, pc, sizeof pwd);
+        T_EQ_UINT(pl, 99);
+    }
+}

@@ -1526,3 +1526,62 @@ T_TEST(adv_esp_wipe)
     imssec_esp_sa_wipe(&a.in);
     T_ASSERT(imssec_esp_unprotect(&a.in, out, len, out, sizeof out, &len, NULL) != IMSSEC_OK);
 }
+
+/* Conventions: outputs untouched on error (demux, keys). */
+T_TEST(adv_esp_outputs_untouched_on_error)
+{
+    uint8_t u[16] = {0x11, 0x94, 0x11, 0x94, 0, 7, 0, 0};
+    int kind = 77;
+    uint32_t spi = 0x77777777u;
+    size_t off = 777;
+    uint8_t ik[16] = {1}, ck[16] = {2}, ike[20], cke[24], c1[20], c2[24];
+    size_t il = 55, cl = 66;
+    T_EQ_INT(imssec_esp_udp_demux(u, 8, &kind, &spi, &off), IMSSEC_E_MALFORMED);
+    T_EQ_INT(kind, 77);
+    T_EQ_UINT(spi, 0x77777777u);
+    T_EQ_UINT(off, 777);
+    memset(ike, 0xA5, sizeof ike);
+    memset(cke, 0xA5, sizeof cke);
+    memcpy(c1, ike, sizeof ike);
+    memcpy(c2, cke, sizeof cke);
+    T_EQ_INT(imssec_esp_keys(IMSSEC_ESP_AUTH_NONE, IMSSEC_ESP_ENC_AES_CBC, ik, ck, ike, &il, cke, &cl),
+             IMSSEC_E_PARAM);
+    T_EQ_INT(imssec_esp_keys(IMSSEC_ESP_AUTH_HMAC_MD5_96, 9, ik, ck, ike, &il, cke, &cl),
+             IMSSEC_E_PARAM);
+    T_EQ_MEM(ike, c1, sizeof ike);
+    T_EQ_MEM(cke, c2, sizeof cke);
+    T_EQ_UINT(il, 55);
+    T_EQ_UINT(cl, 66);
+}
+
+/* Same for MALFORMED after decryption (tunnel inner packet invalid). */
+T_TEST(adv_esp_verdict_out_untouched_tunnel)
+{
+    imssec_esp_params p;
+    imssec_esp_sa sa;
+    uint8_t inner[100], pt[200], esp[400], pkt[500], out[500], can[500];
+    size_t in_n, n, en, pn, len = 4242;
+    static const uint8_t iv[16] = {0x24};
+    mk_params(&p, IMSSEC_ESP_INBOUND, IMSSEC_ESP_TUNNEL, IMSSEC_ESP_AUTH_HMAC_SHA1_96,
+              IMSSEC_ESP_ENC_AES_CBC, 4, 0x1234);
+    T_EQ_INT(imssec_esp_sa_setup(&sa, &p), IMSSEC_OK);
+    in_n = mk_v4(inner, 18, 0); /* 46 bytes */
+    memcpy(pt, inner, in_n);
+    pt[2] = 0, pt[3] = 200; /* inner length beyond the payload */
+    /* trailer: pad 1..k, pad length k, next header 4; a block multiple */
+    {
+        size_t k = (16 - (in_n + 2) % 16) % 16, i;
+        for (i = 0; i < k; i++)
+            pt[in_n + i] = (uint8_t)(i + 1);
+        n = in_n + k;
+        pt[n++] = (uint8_t)k;
+        pt[n++] = 4;
+    }
+    en = craft_esp(esp, 0x1234, 1, 0, pt, n, iv);
+    pn = wrap_v4(pkt, esp, en);
+    memset(out, 0xA5, sizeof out);
+    memcpy(can, out, sizeof out);
+    T_EQ_INT(imssec_esp_unprotect(&sa, pkt, pn, out, sizeof out, &len, NULL), IMSSEC_E_MALFORMED);
+    T_EQ_UINT(len, 4242);
+    T_EQ_MEM(out, can, sizeof out);
+}

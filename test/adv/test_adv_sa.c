@@ -75,7 +75,7 @@ static int drive(world *w, w_flow *f, w_flow *f2, int steps)
 T_TEST(adv_sa_walk_errors_change_nothing)
 {
     static uint8_t before[SNAP_MAX], after[SNAP_MAX];
-    int steps, side, ev, variant;
+    int steps, side, ev, variant, out_reported = 0;
     for (steps = 0; steps <= 9; steps++)
         for (side = 0; side < 2; side++)
             for (ev = 0; ev < IMSSEC_SA_EV_COUNT_; ev++)
@@ -125,10 +125,22 @@ T_TEST(adv_sa_walk_errors_change_nothing)
                     T_ASSERT(nb > 0);
                     st0 = imssec_sa_state(&sd->t, sd->user);
                     calls0 = sd->dp.calls;
+                    memset(&out, 0xA5, sizeof out);
                     rc = imssec_sa_event(&sd->t, sd->user, ev, &a, &out, wp->now);
                     T_EQ_INT(imssec_sa_table_check(&sd->t), IMSSEC_OK);
                     if (rc == IMSSEC_OK || rc == IMSSEC_E_CALLBACK)
                         continue;
+                    {
+                        imssec_sa_ev_out oc;
+                        memset(&oc, 0xA5, sizeof oc);
+                        if (memcmp(&oc, &out, sizeof out) != 0 && !out_reported) {
+                            out_reported = 1;
+                            t_fail_(__FILE__, __LINE__,
+                                    "%s in %s (%s, step %d, variant %d) returned %s but wrote *out",
+                                    imssec_sa_event_name(ev), imssec_sa_state_name(st0),
+                                    side ? "P-CSCF" : "UE", steps, variant, imssec_errname(rc));
+                        }
+                    }
                     na = snap(&sd->t, after);
                     if (na != nb || memcmp(before, after, nb) != 0 || sd->dp.calls != calls0 ||
                         imssec_sa_state(&sd->t, sd->user) != st0) {
@@ -801,4 +813,65 @@ T_TEST(adv_sa_keys_wiped_on_delete)
                     i);
             return;
         }
+}
+
+/* learn_uenc on a transport-mode SA is E_STATE (nothing changes); lookups
+ * by ports honour the direction. */
+T_TEST(adv_sa_learn_uenc_and_ports)
+{
+    ADV_WORLD(wp, 0);
+    w_flow f;
+    imssec_sa_info si;
+    imssec_sa_ref r;
+    static uint8_t b[SNAP_MAX], a_[SNAP_MAX];
+    size_t nb, na;
+    memset(&f, 0, sizeof f);
+    T_EQ_INT(w_init(wp), IMSSEC_OK);
+    T_EQ_INT(w_register(wp, &f, 0), IMSSEC_OK);
+    nb = snap(&wp->pc.t, b);
+    T_EQ_INT(imssec_sa_learn_uenc(&wp->pc.t, f.pc_sm7_in, 40000), IMSSEC_E_STATE);
+    T_EQ_INT(imssec_sa_learn_uenc(&wp->pc.t, f.pc_sm7_in ^ 0x100000000ull, 40000),
+             IMSSEC_E_NOT_FOUND);
+    na = snap(&wp->pc.t, a_);
+    T_ASSERT(na == nb && memcmp(a_, b, nb) == 0);
+    T_EQ_INT(wp->pc.dp.updates, 0);
+    T_EQ_INT(imssec_sa_get(&wp->pc.t, f.pc_sm7_in, &si), IMSSEC_OK);
+    T_EQ_INT(si.inbound, 1);
+    T_EQ_INT(imssec_sa_find_ports(&wp->pc.t, &si.src, si.sport, si.dport, 1, &r), IMSSEC_OK);
+    T_EQ_UINT(r, f.pc_sm7_in);
+    /* the same port pair downlink is the paired SA in the other direction */
+    T_EQ_INT(imssec_sa_find_ports(&wp->pc.t, &si.src, si.sport, si.dport, 0, &r), IMSSEC_OK);
+    T_ASSERT(r != f.pc_sm7_in);
+    {
+        imssec_sa_info so;
+        T_EQ_INT(imssec_sa_get(&wp->pc.t, r, &so), IMSSEC_OK);
+        T_EQ_INT(so.inbound, 0);
+        T_EQ_UINT(so.sport, si.dport);
+        T_EQ_UINT(so.dport, si.sport);
+    }
+    T_EQ_INT(imssec_sa_find_ports(&wp->pc.t, &si.src, si.dport, si.sport, 1, &r),
+             IMSSEC_E_NOT_FOUND);
+    T_EQ_INT(imssec_sa_find_spi(&wp->pc.t, 0, &r), IMSSEC_E_NOT_FOUND);
+}
+
+/* Conventions: outputs untouched on error (lookups, route). */
+T_TEST(adv_sa_outputs_untouched_on_error)
+{
+    ADV_WORLD(wp, 0);
+    imssec_sa_ref r = 0x1234567;
+    uint32_t u = 0x7654321;
+    imssec_sa_info info, c;
+    T_EQ_INT(w_init(wp), IMSSEC_OK);
+    T_EQ_INT(imssec_sa_find_spi(&wp->pc.t, 4242, &r), IMSSEC_E_NOT_FOUND);
+    T_EQ_UINT(r, 0x1234567);
+    T_EQ_INT(imssec_sa_route(&wp->pc.t, wp->pc.user, 1, 0, &r), IMSSEC_E_STATE);
+    T_EQ_UINT(r, 0x1234567);
+    T_EQ_INT(imssec_sa_owner(&wp->pc.t, 99, &u), IMSSEC_E_NOT_FOUND);
+    T_EQ_UINT(u, 0x7654321);
+    T_EQ_INT(imssec_sa_user_lookup(&wp->pc.t, "nobody", 6, 0, &u), IMSSEC_E_NOT_FOUND);
+    T_EQ_UINT(u, 0x7654321);
+    memset(&info, 0xA5, sizeof info);
+    memcpy(&c, &info, sizeof info);
+    T_EQ_INT(imssec_sa_get(&wp->pc.t, 99, &info), IMSSEC_E_NOT_FOUND);
+    T_EQ_MEM(&info, &c, sizeof info);
 }

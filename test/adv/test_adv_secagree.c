@@ -999,3 +999,16 @@ T_TEST(adv_secagree_ue_select_nat)
     T_EQ_INT(imssec_secagree_ue_select(s, n, sup, 1, 1, 1, &ch, &rej), IMSSEC_OK);
     T_EQ_INT(ch.mod, IMSSEC_MODE_UDP_ENC_TUN);
 }
+
+/* parse_multi with no instances is an empty list; empty instances between
+ * real ones are fine. */
+T_TEST(adv_secagree_multi_empty)
+{
+    const char *v[3] = {"", "tls", " "};
+    size_t lens[3] = {0, 3, 1}, count = 99;
+    imssec_sec_mech m[4];
+    T_ASSERT(imssec_secagree_parse_multi(v, lens, 0, m, 4, &count, NULL) != IMSSEC_OK);
+    T_EQ_INT(imssec_secagree_parse_multi(v, lens, 3, m, 4, &count, NULL), IMSSEC_OK);
+    T_EQ_UINT(count, 1);
+    T_ASSERT(imssec_secagree_parse_multi(v, lens, 1, m, 4, &count, NULL) != IMSSEC_OK);
+}

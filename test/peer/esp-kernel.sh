@@ -27,12 +27,13 @@
 #   3. host:  checks with `imssec esp-unprotect` / `esp-protect` / esprx.
 #
 # Checks per scenario S (transport v4/v6 x {hmac-md5-96, hmac-sha-1-96} x
-# {null, des-ede3-cbc, aes-cbc}, UDP-encapsulated tunnel, ESN across 2^32):
+# {null, des-ede3-cbc, aes-cbc}, UDP-encapsulated tunnel, plain tunnel, ESN
+# across 2^32):
 #   S kernel-to-imssec  every kernel ESP packet unprotects to exactly the
 #                       plaintext packet the kernel was given (and its seq)
 #   S same-iv-bytes     esp-protect with the kernel's seq and IV gives the
-#                       kernel's packet byte for byte (tunnel: from the UDP
-#                       header on; the outer IP header is each side's choice)
+#                       kernel's packet byte for byte (tunnels: after the
+#                       outer IP header, whose ID/DF are each side's choice)
 #   S imssec-to-kernel  the kernel delivers exactly our good packets' payloads
 #   S kernel-drops      the kernel drops our replayed and tampered packets and
 #                       a replay of its own packet, and counts them
@@ -49,7 +50,10 @@ set -u
 export LC_ALL=C
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$(pwd)
 BUILD=${BUILD:-build}
+case $BUILD in /*) BABS=$BUILD ;; *) BABS=$ROOT/$BUILD ;; esac
 CC=${CC:-cc}
 IMSSEC=$BUILD/imssec
 T=esp-kernel
@@ -68,13 +72,13 @@ command -v ip >/dev/null || skip_all "no ip (iproute2)"
 "$IMSSEC" esp-protect --help >/dev/null 2>&1 || skip_all "$IMSSEC has no esp-protect command"
 "$IMSSEC" esp-unprotect --help >/dev/null 2>&1 || skip_all "$IMSSEC has no esp-unprotect command"
 
-KPEER=$(pwd)/$BUILD/peer/kpeer
+KPEER=$BABS/peer/kpeer
 mkdir -p "$BUILD/peer"
 $CC -std=c99 -O2 -Wall -Wextra -o "$KPEER" test/peer/kernel/kpeer.c 2>"$BUILD/peer/kpeer.err" ||
     { echo "FAIL $T build-kpeer: $(head -c 300 "$BUILD/peer/kpeer.err")"; exit 0; }
 
 # esprx: a stream of packets through one long-lived inbound SA (public API)
-ESPRX=$(pwd)/$BUILD/peer/esprx
+ESPRX=$BABS/peer/esprx
 ESPRX_ERR=""
 # shellcheck disable=SC2086
 $CC -std=c99 -O2 -Wall -Wextra ${MBEDTLS_CFLAGS:-} -o "$ESPRX" test/peer/kernel/esprx.c "$BUILD/libimssec.a" \
@@ -146,6 +150,7 @@ for fam in 4 6; do
 done
 SCENS+=("v4-udp-tunnel-hmac-sha-1-96-aes-cbc 4 udp-tunnel hmac-sha-1-96 aes-cbc 0")
 SCENS+=("v4-udp-tunnel-hmac-md5-96-des-ede3-cbc 4 udp-tunnel hmac-md5-96 des-ede3-cbc 0")
+SCENS+=("v4-tunnel-hmac-sha-1-96-aes-cbc 4 tunnel hmac-sha-1-96 aes-cbc 0")
 SCENS+=("v4-transport-esn-hmac-sha-1-96-aes-cbc 4 transport hmac-sha-1-96 aes-cbc 1")
 SCENS+=("v6-transport-esn-hmac-md5-96-des-ede3-cbc 6 transport hmac-md5-96 des-ede3-cbc 1")
 
@@ -198,7 +203,7 @@ for line in "${SCENS[@]}"; do
         echo "neigh replace $OB lladdr $MAC_B dev va nud permanent" >>"$WORK/netA.batch"
         echo "neigh replace $OA lladdr $MAC_A dev vb nud permanent" >>"$WORK/netB.batch"
     fi
-    if [ "$mode" = udp-tunnel ]; then
+    if [ "$mode" != transport ]; then
         IA=198.51.100.$((10 + idx)) IB=198.51.100.$((100 + idx))
         echo "addr add $IA/32 dev lo" >>"$WORK/netA.batch"
         echo "addr add $IB/32 dev lo" >>"$WORK/netB.batch"
@@ -213,7 +218,7 @@ for line in "${SCENS[@]}"; do
 
     # -- states and policies (B holds both SAs; A only the kernel's)
     xmode="mode transport"
-    [ "$mode" = udp-tunnel ] && xmode="reqid $idx mode tunnel"
+    [ "$mode" != transport ] && xmode="reqid $idx mode tunnel"
     algs="$(kalg "$alg" "${AK[$s]}") $(kalg "$ealg" "${EK[$s]}")"
     if [ "$esn" = 1 ]; then
         # A's next sequence number is 0xffffffff: its packets cross 2^32.
@@ -271,9 +276,8 @@ for line in "${SCENS[@]}"; do
         il=$(ivlen "$ealg")
         kgen iv $((1000 + idx * 8 + j)) "$il"
         [ "$il" != 0 ] && args+=(--iv "$iv")
-        if [ "$mode" = udp-tunnel ]; then
-            args+=(--mode udp-tunnel --src "$OA" --dst "$OB" --sport 4500 --dport 4500)
-        fi
+        [ "$mode" = tunnel ] && args+=(--mode tunnel --src "$OA" --dst "$OB")
+        [ "$mode" = udp-tunnel ] && args+=(--mode udp-tunnel --src "$OA" --dst "$OB" --sport 4500 --dport 4500)
         [ "$esn" = 1 ] && args+=(--esn)
         o=$("$IMSSEC" esp-protect "${args[@]}" --packet "$p" 2>&1)
         e=$(kv packet "$o")
@@ -295,10 +299,12 @@ echo "go $EXPECT" >>"$RUNP"
 
 # ---- run the guest -------------------------------------------------------------
 mkdir -p "$WORK/out"
+# the guest's init, executable whatever the checkout's file modes
+cp test/peer/kernel/guest.sh "$WORK/init.sh" && chmod 755 "$WORK/init.sh"
 t0=$(date +%s)
 # Own session/process group so that cleanup can end UML's helper processes too.
 TMPDIR=$WORK setsid timeout -k 5 400 linux.uml mem=256M umid="$UMID" root=/dev/root rootfstype=hostfs \
-    rootflags=/ ro quiet init="$(pwd)/test/peer/kernel/guest.sh" KP_WORK="$WORK" KP_KPEER="$KPEER" \
+    rootflags=/ ro quiet init="$WORK/init.sh" KP_WORK="$WORK" KP_KPEER="$KPEER" \
     con0=null,fd:1 con=null </dev/null >"$WORK/console" 2>&1 &
 UML_PID=$!
 wait "$UML_PID"
@@ -336,7 +342,9 @@ if [ -s "$RUN" ]; then
 fi
 [ -s "$RUN" ] || echo "FAIL $T guest-run: kpeer produced nothing: $(head -c 300 "$OUT/run.err" 2>/dev/null | tr '\n' ' ')"
 [ -s "$OUT/run.err" ] && echo "# kpeer stderr: $(head -c 300 "$OUT/run.err" | tr '\n' ' ')"
-grep -q ERROR "$OUT/guest.log" && echo "# guest: $(grep ERROR "$OUT/guest.log" | head -n 3 | tr '\n' ' ')"
+if grep -q ERROR "$OUT/guest.log"; then
+    echo "FAIL $T guest-setup: $(grep -v '^-- ' "$OUT/guest.log" | sed -n 2,6p | tr '\n' ' ')"
+fi
 if grep -q '^encap-socket' "$RUN" 2>/dev/null; then
     echo "FAIL $T encap-socket: the UDP_ENCAP socket received a datagram (ESP not consumed by the kernel)"
 fi
@@ -354,7 +362,7 @@ for line in "${SCENS[@]}"; do
     s=$1 mode=${MODES[$1]} alg=${ALGS[$1]} ealg=${EALGS[$1]} esn=${ESNS[$1]}
     base=(--alg "$alg" --ealg "$ealg" --auth-key "${AK[$s]}")
     [ -n "${EK[$s]}" ] && base+=(--enc-key "${EK[$s]}")
-    [ "$mode" = udp-tunnel ] && base+=(--mode udp-tunnel)
+    [ "$mode" != transport ] && base+=(--mode "$mode")
 
     # (a) kernel -> imssec, and same IV -> same bytes
     a_fail="" b_fail="" d_fail=""
@@ -392,12 +400,13 @@ for line in "${SCENS[@]}"; do
         iv=${k:$(((ihl + 8) * 2)):$((il * 2))}
         pa=(--spi "${SPIK[$s]}" --seq "$seq" "${base[@]}")
         [ "$il" != 0 ] && pa+=(--iv "$iv")
-        [ "$mode" = udp-tunnel ] && pa+=(--src "${SRC[$s]}" --dst "${DST[$s]}" --sport 4500 --dport 4500)
+        [ "$mode" != transport ] && pa+=(--src "${SRC[$s]}" --dst "${DST[$s]}")
+        [ "$mode" = udp-tunnel ] && pa+=(--sport 4500 --dport 4500)
         [ "$esn" = 1 ] && pa+=(--esn)
         o=$("$IMSSEC" esp-protect "${pa[@]}" --packet "$plain" 2>&1)
         ours=$(kv packet "$o")
         cmp_k=$k cmp_o=$ours
-        if [ "$mode" = udp-tunnel ]; then cmp_k=${k:40} cmp_o=${ours:40}; fi
+        if [ "$mode" != transport ]; then cmp_k=${k:40} cmp_o=${ours:40}; fi
         if [ -z "$ours" ]; then
             b_fail="${b_fail}packet $i: esp-protect: $(echo "$o" | head -n1); "
         elif [ "$cmp_o" != "$cmp_k" ]; then

@@ -9,7 +9,7 @@
  *
  *   esprx SPI AUTH ENC AUTHKEY ENCKEY|- MODE ESN START HEX...
  *     AUTH: hmac-md5-96 | hmac-sha-1-96; ENC: null | des-ede3-cbc | aes-cbc
- *     MODE: transport | udp-tunnel; ESN: 0 | 1; START: the SA's initial
+ *     MODE: transport | tunnel | udp-tunnel; ESN: 0 | 1; START: the SA's initial
  *     "highest received" sequence number (imssec_esp_params.seq)
  *   prints per packet: "N NAME SEQ PLAINHEX" (NAME from imssec_errname,
  *   SEQ and PLAINHEX "-" unless accepted)
@@ -59,9 +59,9 @@ int main(int argc, char **argv)
         p.enc_key = ek;
         p.enc_key_len = rx_unhex(argv[5], ek, sizeof ek);
     }
-    if (!strcmp(argv[6], "udp-tunnel")) {
+    if (!strcmp(argv[6], "udp-tunnel") || !strcmp(argv[6], "tunnel")) {
         /* inbound outer addresses are not enforced (NAT), but must be set */
-        p.mode = IMSSEC_ESP_UDP_TUNNEL;
+        p.mode = !strcmp(argv[6], "tunnel") ? IMSSEC_ESP_TUNNEL : IMSSEC_ESP_UDP_TUNNEL;
         p.src.family = p.dst.family = 4;
         memcpy(p.src.a, "\xc0\x00\x02\x01", 4);
         memcpy(p.dst.a, "\xc0\x00\x02\x02", 4);
