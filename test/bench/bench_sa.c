@@ -113,7 +113,7 @@ static void bench_one(size_t n_sas)
     imssec_sa_table t;
     imssec_sa_config cfg;
     imssec_io io;
-    double t0, dt, r_spi, r_ports, r_lin, r_idx, r_cyc;
+    double t0, dt, r_spi, r_ports, r_lin, r_idx, r_cyc, r_tick;
     unsigned long ops, cycles;
     uint64_t acc = 0;
     if (!mem || !ues || !plain) {
@@ -225,6 +225,20 @@ static void bench_one(size_t n_sas)
     } while (dt < 0.3);
     r_cyc = (double)cycles / dt;
 
+    /* tick with nothing due: O(1) with the deadline heap */
+    ops = 0;
+    t0 = bench_now();
+    do {
+        uint64_t next;
+        for (i = 0; i < 10000; i++) {
+            (void)imssec_sa_tick(&t, 1000 + i, &next);
+            acc += next;
+        }
+        ops += 10000;
+        dt = bench_now() - t0;
+    } while (dt < 0.2);
+    r_tick = (double)ops / dt;
+
     bench_sink = acc;
     if (!bench_first_spi) {
         bench_first_spi = r_spi;
@@ -232,9 +246,10 @@ static void bench_one(size_t n_sas)
     }
     printf("%8zu SAs: %5.1f bytes/SA | find_spi %.2e/s = %.0fx linear scan, %.2fx direct index,"
            " %.2fx the 1k rate | find_ports %.2e/s | registration cycles %.2e/s, %.2fx the 1k"
-           " rate\n",
+           " rate | idle tick %.2e/s\n",
            n_sas, (double)mem_len / (double)(4 * (users + 4)), r_spi, r_spi / r_lin,
-           r_spi / r_idx, r_spi / bench_first_spi, r_ports, r_cyc, r_cyc / bench_first_cyc);
+           r_spi / r_idx, r_spi / bench_first_spi, r_ports, r_cyc, r_cyc / bench_first_cyc,
+           r_tick);
     if (imssec_sa_table_check(&t) != IMSSEC_OK) {
         printf("table inconsistent\n");
         exit(1);
