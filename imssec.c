@@ -592,7 +592,7 @@ IMSSEC_API const char *imssec_errname(int err)
 
 IMSSEC_API int imssec_err_is_verdict(int err)
 {
-    return (err <= -20 && err >= -59) ? 1 : 0;
+    return (err <= -20 && err >= -99) ? 1 : 0;
 }
 
 IMSSEC_API const char *imssec_version(void)

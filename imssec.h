@@ -111,9 +111,11 @@ extern "C" {
  * One list, used both for the enum and for imssec_strerror().  Ranges:
  *   -1..-19  usage and resource errors (fatal for the call)
  *   -20..-39 per-packet verdicts (drop the packet, keep the SA)
- *   -40..-59 authentication verdicts and errors (aka/ and digest)
- *   -60..-79 security agreement (secagree/)
- *   -80..-99 SA table and state machines (sa/)
+ *   -40..-59 authentication verdicts (aka/ and digest)
+ *   -60..-79 security agreement verdicts (secagree/)
+ *   -80..-99 SA rule verdicts (sa/: discard or refuse the message)
+ * Every code from -20 down is a verdict about peer input: the object is
+ * unchanged and still usable (imssec_err_is_verdict()).
  */
 #define IMSSEC_ERROR_LIST(X)                                                  \
     X(IMSSEC_OK, 0, "success")                                               \
@@ -594,6 +596,7 @@ typedef struct imssec_digest_challenge {
     int alg;                  /* algorithm=, MD5 when absent (RFC 2617 3.2.1) */
     imssec_digest_str realm, nonce, opaque, domain, algorithm, qop, charset, token68;
     unsigned qop_mask;        /* IMSSEC_DIGEST_QOP_BIT(AUTH / AUTH_INT); 0 = no qop */
+    int qop_unknown_only;     /* 1: qop= present, no auth / auth-int in it (qop_mask 0) */
     int stale, userhash;
     imssec_digest_param extra[IMSSEC_DIGEST_EXTRA_MAX];
     size_t n_extra;
@@ -604,18 +607,27 @@ typedef struct imssec_digest_challenge {
  * quoted-string escapes).  Appends to out[*n .. cap): call once per header
  * with the same array to collect several headers.  A Digest challenge
  * needs realm and nonce; unknown algorithm values are kept (alg UNKNOWN,
- * never selected); unknown qop options are ignored.  Duplicate parameters
- * (names compared case-insensitively), a qop value that is not a token list
- * and malformed text are IMSSEC_E_SYNTAX; more challenges than fit, or more
- * unknown parameters than IMSSEC_DIGEST_EXTRA_MAX, IMSSEC_E_SPACE.  On error
- * *n and out[] are unchanged. */
+ * never selected).  Unknown qop options are ignored (RFC 7616 3.3, RFC 2617
+ * 3.2.1); a qop list with no known option at all (qop="foo", qop="") is
+ * not an error, because one odd challenge must not make the others in the
+ * list unusable: it parses with qop_mask 0, qop_unknown_only 1 and the raw
+ * text in `qop`, and imssec_digest_respond() / imssec_digest_aka_respond()
+ * answer it with IMSSEC_E_UNSUPPORTED and imssec_digest_challenge_select()
+ * skips it.  Duplicate parameters (names compared case-insensitively), a
+ * qop value that is not a token list and malformed text are
+ * IMSSEC_E_SYNTAX.  More challenges than fit: IMSSEC_E_SPACE with *n set
+ * to the count needed (the old *n plus the challenges in `text`), out[]
+ * unchanged.  More unknown parameters in one challenge than
+ * IMSSEC_DIGEST_EXTRA_MAX: IMSSEC_E_SPACE with *n unchanged (a bigger array
+ * would not help).  On any other error *n and out[] are unchanged. */
 IMSSEC_API int imssec_digest_challenge_parse(const char *text, size_t len,
                                              imssec_digest_challenge *out, size_t cap,
                                              size_t *n);
 
 /* Index of the Digest challenge whose algorithm comes first in `pref`
  * (npref entries of enum imssec_digest_alg), or -1 (IMSSEC_E_NOT_FOUND is
- * not used: -1 is "none acceptable"). */
+ * not used: -1 is "none acceptable").  Challenges whose qop list has no
+ * known option (qop_unknown_only) are skipped. */
 IMSSEC_API int imssec_digest_challenge_select(const imssec_digest_challenge *ch, size_t n,
                                               const int *pref, size_t npref);
 
@@ -632,7 +644,11 @@ typedef struct imssec_digest_credentials {
 } imssec_digest_credentials;
 
 /* Parse one Digest credentials value.  qop requires nc (8 hex digits) and
- * cnonce.  IMSSEC_OK, IMSSEC_E_SYNTAX, IMSSEC_E_SPACE (extra params),
+ * cnonce.  Deliberate leniency (server side): nc may be quoted
+ * (nc="00000001"; RFC 2617 3.2.2 has it unquoted, but some deployed
+ * clients quote it) and its hex digits may be upper case; it must still be
+ * exactly 8 hex digits, and imssec_digest_server_verify() still enforces
+ * monotonicity.  IMSSEC_OK, IMSSEC_E_SYNTAX, IMSSEC_E_SPACE (extra params),
  * IMSSEC_E_UNSUPPORTED (not the Digest scheme).  *out unchanged on error. */
 IMSSEC_API int imssec_digest_credentials_parse(const char *text, size_t len,
                                                imssec_digest_credentials *out);
@@ -646,7 +662,8 @@ IMSSEC_API int imssec_digest_unquote(imssec_digest_str s, char *out, size_t cap,
  * algorithm=..., [cnonce=..., qop=..., nc=...,] [opaque=...,] [auts=...,]
  * [userhash=true]" from `in` and `res` (from imssec_digest_compute();
  * NULL writes response="" for an AKA sync failure without password).
- * opaque/auts: n == 0 to omit.  IMSSEC_OK or IMSSEC_E_SPACE (*out_len). */
+ * opaque/auts: n == 0 to omit.  IMSSEC_OK or IMSSEC_E_SPACE (*out_len =
+ * the size needed, nothing written: the builders below measure first). */
 IMSSEC_API int imssec_digest_credentials_build(const imssec_digest_in *in,
                                                const imssec_digest_out *res,
                                                imssec_digest_str opaque, imssec_digest_str auts,
@@ -700,7 +717,9 @@ IMSSEC_API int imssec_digest_nonce_set(imssec_digest_nonce *st, const char *nonc
 /* Verify credentials against the password (for AKA: the AKA password from
  * XRES, imssec_digest_aka_password()), in this order: algorithm equals
  * `alg` and nonce equals the issued one (IMSSEC_E_AUTH); response, compared
- * in constant time (IMSSEC_E_AUTH); expiry (IMSSEC_E_STALE: the password was
+ * in constant time (IMSSEC_E_AUTH; upper-case hex digits are accepted as
+ * the same value -- RFC 2617's LHEX says what clients send -- while any
+ * other difference fails); expiry (IMSSEC_E_STALE: the password was
  * right, challenge again with stale=true, RFC 7616 3.3); nc strictly above
  * the last accepted one (IMSSEC_E_NC, RFC 7616 3.4 replay).  `username` is
  * the plain user name for A1 (needed when the credentials use userhash;
@@ -725,8 +744,11 @@ typedef struct imssec_digest_request {
 /* Answer a chosen challenge with a password (non-AKA algorithms).
  * Chooses qop (auth, or auth-int if preferred or the only one offered;
  * none when the challenge has no qop).  Fills *dout (optional) and writes
- * the credentials.  IMSSEC_OK, IMSSEC_E_UNSUPPORTED (alg unknown or AKA,
- * or only unknown qop values), IMSSEC_E_PARAM (no cnonce), IMSSEC_E_SPACE. */
+ * the credentials.  IMSSEC_OK, IMSSEC_E_UNSUPPORTED (alg unknown or AKA; a
+ * qop list with no known option, see imssec_digest_challenge_parse(): no
+ * downgrade to the qop-less form; realm, nonce or opaque longer than 256
+ * characters), IMSSEC_E_PARAM (no cnonce), IMSSEC_E_SPACE (*out_len = the
+ * size needed; nothing written). */
 IMSSEC_API int imssec_digest_respond(const imssec_digest_challenge *ch,
                                      const imssec_digest_request *rq, const uint8_t *password,
                                      size_t password_len, imssec_digest_out *dout, char *out,
@@ -739,7 +761,12 @@ IMSSEC_API int imssec_digest_respond(const imssec_digest_challenge *ch,
  * response over an empty password, RFC 3310 3.4), IMSSEC_E_MAC_FAILURE or
  * IMSSEC_E_AMF (nothing written: TS 24.229 5.1.1.5.3 network authentication
  * failure is the caller's next step), or the errors of imssec_digest_respond()
- * and imssec_aka_authenticate(). */
+ * and imssec_aka_authenticate().  Everything that can refuse the answer
+ * (nonce, qop, cnonce, output size) is checked BEFORE the provider runs, so
+ * an error never uses the challenge up (a USIM's AUTHENTICATE cannot be
+ * undone): IMSSEC_E_SPACE comes first and reports in *out_len the larger of
+ * the two possible answers (the sync-failure one, with auts=), so the
+ * credentials written may be shorter than that. */
 IMSSEC_API int imssec_digest_aka_respond(const imssec_aka_provider *p,
                                          const imssec_digest_challenge *ch,
                                          const imssec_digest_request *rq,
@@ -1119,8 +1146,9 @@ typedef struct imssec_esp_stats {
     uint64_t replay;        /* IMSSEC_E_REPLAY */
     uint64_t icv;           /* IMSSEC_E_ICV */
     uint64_t bad_padding;   /* IMSSEC_E_BAD_PADDING */
-    uint64_t malformed;     /* IMSSEC_E_MALFORMED and IMSSEC_E_NO_SA */
+    uint64_t malformed;     /* IMSSEC_E_MALFORMED */
     uint64_t dummy;         /* IMSSEC_E_DUMMY (next header 59) */
+    uint64_t no_sa;         /* IMSSEC_E_NO_SA (SPI is not this SA's) */
     uint64_t seq_exhausted; /* IMSSEC_E_SEQ_EXHAUSTED */
 } imssec_esp_stats;
 
@@ -1212,26 +1240,30 @@ IMSSEC_API int imssec_esp_protect(imssec_esp_sa *sa, const imssec_io *io, const 
  * UDP tunnel mode: outer IP, UDP header, ESP).  In this order: parse ->
  * replay pre-check (with ESN: Seqh inferred per RFC 4303 Appendix A2) ->
  * ICV over SPI..ciphertext (|| Seqh with ESN), constant time -> window
- * commit -> decrypt -> strict padding check (pad length fits, every pad
- * byte is 1, 2, 3, ...) -> plaintext packet rebuilt: transport: the
+ * commit -> decrypt the trailer (and in tunnel modes the inner header)
+ * into a stack buffer -> strict padding check (pad length fits, every pad
+ * byte is 1, 2, 3, ...), next header, inner header -> only then the rest
+ * decrypted into out, and the plaintext packet rebuilt: transport: the
  * original protocol / next header and lengths restored, IPv4 checksum
  * recomputed; tunnel: the inner packet, trimmed to its own IP length (TFC
  * padding dropped).
  * Buffers: out may equal in (in place) or must not overlap it; out_cap must
  *   be >= in_len (checked first).
- * seq: optional; receives the packet's full (64-bit with ESN) sequence
- *   number once its ICV verified.
- * Returns IMSSEC_OK (*out_len); verdicts (packet dropped, SA and outputs
- * unchanged, the matching stats counter incremented): IMSSEC_E_MALFORMED
- * (truncated, bad lengths, fragments, not ESP, ciphertext not a block
- * multiple, inner packet invalid), IMSSEC_E_NO_SA (SPI is not this SA's;
- * counted as malformed), IMSSEC_E_NOT_ESP (UDP tunnel: a keepalive or an
- * IKE packet; not counted), IMSSEC_E_REPLAY, IMSSEC_E_ICV,
+ * seq: optional; on IMSSEC_OK receives the packet's full (64-bit with ESN)
+ *   sequence number.
+ * Returns IMSSEC_OK (*out_len); verdicts (packet dropped, outputs and the
+ * input buffer unchanged, even in place; the stats counter of the same
+ * name incremented): IMSSEC_E_MALFORMED (truncated, bad lengths, fragments,
+ * not ESP, ciphertext not a block multiple, inner packet invalid),
+ * IMSSEC_E_NO_SA (SPI is not this SA's: the caller's demultiplexing picked
+ * the wrong SA; counted in stats.no_sa), IMSSEC_E_NOT_ESP (UDP tunnel: a
+ * keepalive or an IKE packet; not counted), IMSSEC_E_REPLAY, IMSSEC_E_ICV,
  * IMSSEC_E_BAD_PADDING, IMSSEC_E_DUMMY (next header 59: drop silently).
- * After the ICV verified the window is committed, so BAD_PADDING, DUMMY and
- * MALFORMED-after-decrypt still consume the sequence number, and an
- * in-place call has overwritten the ciphertext.  Also IMSSEC_E_SPACE,
- * IMSSEC_E_PARAM. */
+ * The SA is unchanged except that counter, with one exception: after the
+ * ICV verified the window is committed, so BAD_PADDING, DUMMY and
+ * MALFORMED-after-decrypt still consume the sequence number (RFC 4303
+ * 3.4.3: the packet is authentic).  Also IMSSEC_E_SPACE (*out_len =
+ * in_len, nothing else changed) and IMSSEC_E_PARAM (nothing changed). */
 IMSSEC_API int imssec_esp_unprotect(imssec_esp_sa *sa, const uint8_t *in, size_t in_len,
                                     uint8_t *out, size_t out_cap, size_t *out_len,
                                     uint64_t *seq);
@@ -1465,9 +1497,13 @@ typedef struct imssec_sa_ev_args {
     uint8_t ik[16], ck[16];     /* CHALLENGE: IK_IM and CK_IM (wiped by the caller) */
 } imssec_sa_ev_args;
 
-/* Event results. */
+/* Event results.  protect_with is the SA for the message this step sends
+ * (0 = unprotected): UE REG_SEND -> SM1 (old outbound SA or none), UE
+ * CHALLENGE -> SM7 (new outbound SA), UE CHALLENGE_REJECT -> the failure
+ * REGISTER, UE DEREG_SEND -> the de-REGISTER; P-CSCF CHALLENGE -> SM6,
+ * SUCCESS -> SM12, FAILURE -> the failure response (7.4.1a, 7.4.2a). */
 typedef struct imssec_sa_ev_out {
-    imssec_sa_ref protect_with; /* SA that must protect the message sent in this step, 0 = none */
+    imssec_sa_ref protect_with; /* see above */
     uint32_t spi_c, spi_s;      /* our Security-Client (UE) / Security-Server (P-CSCF) values */
     uint16_t port_c, port_s;
     uint8_t integrity_protected; /* P-CSCF: indication towards the S-CSCF (6.1.5) */
@@ -1522,7 +1558,7 @@ typedef struct imssec_sa_table {
  * each; a user needs at most 3 at a time, 7.1 rule 3).  0 on overflow. */
 IMSSEC_API size_t imssec_sa_table_mem(size_t users, size_t sets);
 
-/* Set up a table in mem[0..mem_len) (8-byte aligned, at least
+/* Set up a table in mem[0..mem_len) (aligned for uint64_t, at least
  * imssec_sa_table_mem(users, sets) bytes).  cfg, cb and io are copied /
  * referenced (cb and io must outlive the table); io->random is required
  * (SPIs, ports, the hash seed).  Returns IMSSEC_OK, IMSSEC_E_PARAM (bad

@@ -253,10 +253,17 @@ static void dig_put_nc(isc_sbuf *b, uint32_t nc)
     isc_sb_puthex(b, ncb, 4);
 }
 
-static int dig_finish(isc_sbuf *b, size_t *out_len)
+/* The builders run their emitter twice: pass 0 measures (capacity 0, so
+ * nothing is stored), pass 1 writes, and only when the whole value fits, so
+ * that on IMSSEC_E_SPACE the caller's buffer is left as it was (imssec.h
+ * conventions) instead of holding a cut-off header.  Returns 1 when pass 0
+ * found that the value does not fit (*out_len = the size needed). */
+static int dig_pass_check(int pass, const isc_sbuf *b, size_t cap, size_t *out_len)
 {
+    if (pass != 0)
+        return 0;
     *out_len = b->len;
-    return isc_sb_ok(b) ? IMSSEC_OK : IMSSEC_E_SPACE;
+    return b->len > cap;
 }
 
 IMSSEC_API int imssec_digest_credentials_build(const imssec_digest_in *in,
@@ -266,45 +273,50 @@ IMSSEC_API int imssec_digest_credentials_build(const imssec_digest_in *in,
 {
     isc_sbuf b;
     char tmp[1];
+    int pass;
     if (!in || !out_len || (!out && cap) || !dig_alg_ok(in->alg))
         return in && !dig_alg_ok(in->alg) ? IMSSEC_E_UNSUPPORTED : IMSSEC_E_PARAM;
     if ((in->userhash && !res) || in->qop < IMSSEC_DIGEST_QOP_NONE ||
         in->qop > IMSSEC_DIGEST_QOP_AUTH_INT)
         return IMSSEC_E_PARAM;
-    isc_sb_init(&b, out ? out : tmp, out ? cap : 0);
-    isc_sb_puts(&b, "Digest ");
-    if (in->userhash)
-        dig_put_quoted(&b, "username", res->username, res->hex_len);
-    else
-        dig_put_quoted(&b, "username", in->username.p, in->username.n);
-    isc_sb_puts(&b, ", ");
-    dig_put_quoted(&b, "realm", in->realm.p, in->realm.n);
-    isc_sb_puts(&b, ", ");
-    dig_put_quoted(&b, "nonce", in->nonce.p, in->nonce.n);
-    isc_sb_puts(&b, ", ");
-    dig_put_quoted(&b, "uri", in->uri.p, in->uri.n);
-    isc_sb_puts(&b, ", ");
-    dig_put_quoted(&b, "response", res ? res->response : "", res ? res->hex_len : 0);
-    isc_sb_puts(&b, ", algorithm=");
-    isc_sb_puts(&b, dig_algs[in->alg].name);
-    if (in->qop != IMSSEC_DIGEST_QOP_NONE) {
+    for (pass = 0; pass < 2; pass++) {
+        isc_sb_init(&b, pass ? out : tmp, pass ? cap : 0);
+        isc_sb_puts(&b, "Digest ");
+        if (in->userhash)
+            dig_put_quoted(&b, "username", res->username, res->hex_len);
+        else
+            dig_put_quoted(&b, "username", in->username.p, in->username.n);
         isc_sb_puts(&b, ", ");
-        dig_put_quoted(&b, "cnonce", in->cnonce.p, in->cnonce.n);
-        isc_sb_puts(&b, in->qop == IMSSEC_DIGEST_QOP_AUTH ? ", qop=auth" : ", qop=auth-int");
-        isc_sb_puts(&b, ", nc=");
-        dig_put_nc(&b, in->nc);
-    }
-    if (opaque.n) {
+        dig_put_quoted(&b, "realm", in->realm.p, in->realm.n);
         isc_sb_puts(&b, ", ");
-        dig_put_quoted(&b, "opaque", opaque.p, opaque.n);
-    }
-    if (auts.n) {
+        dig_put_quoted(&b, "nonce", in->nonce.p, in->nonce.n);
         isc_sb_puts(&b, ", ");
-        dig_put_quoted(&b, "auts", auts.p, auts.n);
+        dig_put_quoted(&b, "uri", in->uri.p, in->uri.n);
+        isc_sb_puts(&b, ", ");
+        dig_put_quoted(&b, "response", res ? res->response : "", res ? res->hex_len : 0);
+        isc_sb_puts(&b, ", algorithm=");
+        isc_sb_puts(&b, dig_algs[in->alg].name);
+        if (in->qop != IMSSEC_DIGEST_QOP_NONE) {
+            isc_sb_puts(&b, ", ");
+            dig_put_quoted(&b, "cnonce", in->cnonce.p, in->cnonce.n);
+            isc_sb_puts(&b, in->qop == IMSSEC_DIGEST_QOP_AUTH ? ", qop=auth" : ", qop=auth-int");
+            isc_sb_puts(&b, ", nc=");
+            dig_put_nc(&b, in->nc);
+        }
+        if (opaque.n) {
+            isc_sb_puts(&b, ", ");
+            dig_put_quoted(&b, "opaque", opaque.p, opaque.n);
+        }
+        if (auts.n) {
+            isc_sb_puts(&b, ", ");
+            dig_put_quoted(&b, "auts", auts.p, auts.n);
+        }
+        if (in->userhash)
+            isc_sb_puts(&b, ", userhash=true");
+        if (dig_pass_check(pass, &b, cap, out_len))
+            return IMSSEC_E_SPACE;
     }
-    if (in->userhash)
-        isc_sb_puts(&b, ", userhash=true");
-    return dig_finish(&b, out_len);
+    return IMSSEC_OK;
 }
 
 IMSSEC_API int imssec_digest_challenge_build(int alg, imssec_digest_str realm,
@@ -314,38 +326,43 @@ IMSSEC_API int imssec_digest_challenge_build(int alg, imssec_digest_str realm,
 {
     isc_sbuf b;
     char tmp[1];
+    int pass;
     if (!dig_alg_ok(alg))
         return IMSSEC_E_UNSUPPORTED;
     if (!out_len || (!out && cap))
         return IMSSEC_E_PARAM;
-    isc_sb_init(&b, out ? out : tmp, out ? cap : 0);
-    isc_sb_puts(&b, "Digest ");
-    dig_put_quoted(&b, "realm", realm.p, realm.n);
-    isc_sb_puts(&b, ", ");
-    dig_put_quoted(&b, "nonce", nonce.p, nonce.n);
-    isc_sb_puts(&b, ", algorithm=");
-    isc_sb_puts(&b, dig_algs[alg].name);
     qop_mask &= IMSSEC_DIGEST_QOP_BIT(IMSSEC_DIGEST_QOP_AUTH) |
                 IMSSEC_DIGEST_QOP_BIT(IMSSEC_DIGEST_QOP_AUTH_INT);
-    if (qop_mask) {
-        isc_sb_puts(&b, ", qop=\"");
-        if (qop_mask & IMSSEC_DIGEST_QOP_BIT(IMSSEC_DIGEST_QOP_AUTH))
-            isc_sb_puts(&b, (qop_mask & IMSSEC_DIGEST_QOP_BIT(IMSSEC_DIGEST_QOP_AUTH_INT))
-                                ? "auth,auth-int"
-                                : "auth");
-        else
-            isc_sb_puts(&b, "auth-int");
-        isc_sb_puts(&b, "\"");
-    }
-    if (opaque.n) {
+    for (pass = 0; pass < 2; pass++) {
+        isc_sb_init(&b, pass ? out : tmp, pass ? cap : 0);
+        isc_sb_puts(&b, "Digest ");
+        dig_put_quoted(&b, "realm", realm.p, realm.n);
         isc_sb_puts(&b, ", ");
-        dig_put_quoted(&b, "opaque", opaque.p, opaque.n);
+        dig_put_quoted(&b, "nonce", nonce.p, nonce.n);
+        isc_sb_puts(&b, ", algorithm=");
+        isc_sb_puts(&b, dig_algs[alg].name);
+        if (qop_mask) {
+            isc_sb_puts(&b, ", qop=\"");
+            if (qop_mask & IMSSEC_DIGEST_QOP_BIT(IMSSEC_DIGEST_QOP_AUTH))
+                isc_sb_puts(&b, (qop_mask & IMSSEC_DIGEST_QOP_BIT(IMSSEC_DIGEST_QOP_AUTH_INT))
+                                    ? "auth,auth-int"
+                                    : "auth");
+            else
+                isc_sb_puts(&b, "auth-int");
+            isc_sb_puts(&b, "\"");
+        }
+        if (opaque.n) {
+            isc_sb_puts(&b, ", ");
+            dig_put_quoted(&b, "opaque", opaque.p, opaque.n);
+        }
+        if (stale)
+            isc_sb_puts(&b, ", stale=true");
+        if (userhash)
+            isc_sb_puts(&b, ", userhash=true");
+        if (dig_pass_check(pass, &b, cap, out_len))
+            return IMSSEC_E_SPACE;
     }
-    if (stale)
-        isc_sb_puts(&b, ", stale=true");
-    if (userhash)
-        isc_sb_puts(&b, ", userhash=true");
-    return dig_finish(&b, out_len);
+    return IMSSEC_OK;
 }
 
 IMSSEC_API int imssec_digest_info_build(const imssec_digest_in *in, imssec_digest_str nextnonce,
@@ -353,32 +370,39 @@ IMSSEC_API int imssec_digest_info_build(const imssec_digest_in *in, imssec_diges
 {
     isc_sbuf b;
     char tmp[1], rsp[IMSSEC_DIGEST_HEX_MAX + 1];
-    int rc, first = 1;
+    int rc, pass;
     if (!in || !out_len || (!out && cap))
         return IMSSEC_E_PARAM;
     rc = imssec_digest_rspauth(in, rsp);
     if (rc != IMSSEC_OK)
         return rc;
-    isc_sb_init(&b, out ? out : tmp, out ? cap : 0);
-    if (nextnonce.n) {
-        dig_put_quoted(&b, "nextnonce", nextnonce.p, nextnonce.n);
-        first = 0;
-    }
-    if (in->qop != IMSSEC_DIGEST_QOP_NONE) {
+    for (pass = 0; pass < 2; pass++) {
+        int first = 1;
+        isc_sb_init(&b, pass ? out : tmp, pass ? cap : 0);
+        if (nextnonce.n) {
+            dig_put_quoted(&b, "nextnonce", nextnonce.p, nextnonce.n);
+            first = 0;
+        }
+        if (in->qop != IMSSEC_DIGEST_QOP_NONE) {
+            isc_sb_puts(&b, first ? "" : ", ");
+            isc_sb_puts(&b, in->qop == IMSSEC_DIGEST_QOP_AUTH ? "qop=auth" : "qop=auth-int");
+            first = 0;
+        }
         isc_sb_puts(&b, first ? "" : ", ");
-        isc_sb_puts(&b, in->qop == IMSSEC_DIGEST_QOP_AUTH ? "qop=auth" : "qop=auth-int");
-        first = 0;
-    }
-    isc_sb_puts(&b, first ? "" : ", ");
-    dig_put_quoted(&b, "rspauth", rsp, strlen(rsp));
-    if (in->qop != IMSSEC_DIGEST_QOP_NONE) {
-        isc_sb_puts(&b, ", ");
-        dig_put_quoted(&b, "cnonce", in->cnonce.p, in->cnonce.n);
-        isc_sb_puts(&b, ", nc=");
-        dig_put_nc(&b, in->nc);
+        dig_put_quoted(&b, "rspauth", rsp, strlen(rsp));
+        if (in->qop != IMSSEC_DIGEST_QOP_NONE) {
+            isc_sb_puts(&b, ", ");
+            dig_put_quoted(&b, "cnonce", in->cnonce.p, in->cnonce.n);
+            isc_sb_puts(&b, ", nc=");
+            dig_put_nc(&b, in->nc);
+        }
+        if (dig_pass_check(pass, &b, cap, out_len)) {
+            rc = IMSSEC_E_SPACE;
+            break;
+        }
     }
     isc_wipe(rsp, sizeof rsp);
-    return dig_finish(&b, out_len);
+    return rc;
 }
 
 /* Constant-time comparison of peer hex (either case) with our lowercase
@@ -514,18 +538,12 @@ static int dig_choose_qop(const imssec_digest_challenge *ch, int prefer_int, int
 {
     unsigned a = IMSSEC_DIGEST_QOP_BIT(IMSSEC_DIGEST_QOP_AUTH),
              ai = IMSSEC_DIGEST_QOP_BIT(IMSSEC_DIGEST_QOP_AUTH_INT);
-    if (ch->qop_mask == 0) {
-        if (ch->qop.n != 0) {
-            /* a qop list with only unknown options: RFC 2617 gives no
-             * fallback, answering without qop would be a downgrade */
-            size_t i;
-            int blank = 1;
-            for (i = 0; i < ch->qop.n; i++)
-                if (ch->qop.p[i] != ' ' && ch->qop.p[i] != ',' && ch->qop.p[i] != '\t')
-                    blank = 0;
-            if (!blank)
-                return IMSSEC_E_UNSUPPORTED;
-        }
+    if (dig_qop_unusable(ch)) {
+        /* a qop list with no option we know: RFC 7616 3.3 has the client
+         * ignore the unknown ones, which leaves nothing to answer with;
+         * answering without qop (RFC 2069 form) would be a downgrade */
+        return IMSSEC_E_UNSUPPORTED;
+    } else if (ch->qop_mask == 0) {
         *qop = IMSSEC_DIGEST_QOP_NONE;
     } else if ((ch->qop_mask & ai) && (prefer_int || !(ch->qop_mask & a))) {
         *qop = IMSSEC_DIGEST_QOP_AUTH_INT;
@@ -535,41 +553,67 @@ static int dig_choose_qop(const imssec_digest_challenge *ch, int prefer_int, int
     return IMSSEC_OK;
 }
 
-static int dig_answer(const imssec_digest_challenge *ch, const imssec_digest_request *rq,
-                      const uint8_t *password, size_t password_len, imssec_digest_str auts,
-                      imssec_digest_out *dout, char *out, size_t cap, size_t *out_len)
-{
+/* Everything an answer depends on except the password.  `in` points into
+ * the fields, so a dig_prep is filled in place and never copied. */
+typedef struct dig_prep {
     dig_field realm, nonce, opaque;
     imssec_digest_in in;
-    imssec_digest_out o;
+} dig_prep;
+
+/* Check and unquote what the answer needs.  Runs before any AKA provider,
+ * so that every refusal comes before the challenge is used up. */
+static int dig_prepare(const imssec_digest_challenge *ch, const imssec_digest_request *rq,
+                       dig_prep *pr)
+{
     int rc, qop;
+    if ((!rq->body && rq->body_len) || (!rq->username.p && rq->username.n) ||
+        (!rq->method.p && rq->method.n) || (!rq->uri.p && rq->uri.n) ||
+        (!rq->cnonce.p && rq->cnonce.n))
+        return IMSSEC_E_PARAM;
     if ((rc = dig_choose_qop(ch, rq->prefer_auth_int, &qop)) != IMSSEC_OK)
         return rc;
     if (qop != IMSSEC_DIGEST_QOP_NONE && rq->cnonce.n == 0)
         return IMSSEC_E_PARAM;
-    if (dig_unq(ch->realm, &realm) || dig_unq(ch->nonce, &nonce) || dig_unq(ch->opaque, &opaque))
-        return IMSSEC_E_SPACE;
-    memset(&in, 0, sizeof in);
-    in.alg = ch->alg;
-    in.qop = qop;
-    in.username = rq->username;
-    in.realm = realm.s;
-    in.nonce = nonce.s;
-    in.cnonce = rq->cnonce;
-    in.method = rq->method;
-    in.uri = rq->uri;
-    in.password = password;
-    in.password_len = password_len;
-    in.nc = rq->nc;
-    in.body = rq->body;
-    in.body_len = rq->body_len;
-    in.userhash = ch->userhash;
-    rc = imssec_digest_compute(&in, &o);
+    /* a realm, nonce or opaque longer than DIG_FIELD_MAX unquoted: we
+     * cannot answer this challenge (a bigger output buffer would not help,
+     * so this is not IMSSEC_E_SPACE) */
+    if (dig_unq(ch->realm, &pr->realm) || dig_unq(ch->nonce, &pr->nonce) ||
+        dig_unq(ch->opaque, &pr->opaque))
+        return IMSSEC_E_UNSUPPORTED;
+    memset(&pr->in, 0, sizeof pr->in);
+    pr->in.alg = ch->alg;
+    pr->in.qop = qop;
+    pr->in.username = rq->username;
+    pr->in.realm = pr->realm.s;
+    pr->in.nonce = pr->nonce.s;
+    pr->in.cnonce = rq->cnonce;
+    pr->in.method = rq->method;
+    pr->in.uri = rq->uri;
+    pr->in.nc = rq->nc;
+    pr->in.body = rq->body;
+    pr->in.body_len = rq->body_len;
+    pr->in.userhash = ch->userhash;
+    return IMSSEC_OK;
+}
+
+/* Compute with `password` and build the credentials (with auts= when
+ * auts.n != 0).  Two-pass builder: nothing written on IMSSEC_E_SPACE. */
+static int dig_answer(dig_prep *pr, const uint8_t *password, size_t password_len,
+                      imssec_digest_str auts, imssec_digest_out *dout, char *out, size_t cap,
+                      size_t *out_len)
+{
+    imssec_digest_out o;
+    int rc;
+    pr->in.password = password;
+    pr->in.password_len = password_len;
+    rc = imssec_digest_compute(&pr->in, &o);
     if (rc == IMSSEC_OK) {
-        rc = imssec_digest_credentials_build(&in, &o, opaque.s, auts, out, cap, out_len);
+        rc = imssec_digest_credentials_build(&pr->in, &o, pr->opaque.s, auts, out, cap, out_len);
         if (rc == IMSSEC_OK && dout)
             *dout = o;
     }
+    pr->in.password = NULL;
+    pr->in.password_len = 0;
     isc_wipe(&o, sizeof o);
     return rc;
 }
@@ -580,11 +624,23 @@ IMSSEC_API int imssec_digest_respond(const imssec_digest_challenge *ch,
                                      size_t cap, size_t *out_len)
 {
     imssec_digest_str none = {NULL, 0};
-    if (!ch || !rq || !out_len || (!password && password_len))
+    dig_prep pr;
+    int rc;
+    if (!ch || !rq || !out_len || (!password && password_len) || (!out && cap))
         return IMSSEC_E_PARAM;
     if (!ch->is_digest || !dig_alg_ok(ch->alg) || dig_algs[ch->alg].aka)
         return IMSSEC_E_UNSUPPORTED;
-    return dig_answer(ch, rq, password, password_len, none, dout, out, cap, out_len);
+    if ((rc = dig_prepare(ch, rq, &pr)) != IMSSEC_OK)
+        return rc;
+    return dig_answer(&pr, password, password_len, none, dout, out, cap, out_len);
+}
+
+/* The credentials' length for a password of any value: hex digests have a
+ * fixed length and need no escaping, so only auts= changes it. */
+static int dig_measure(dig_prep *pr, imssec_digest_str auts, size_t *need)
+{
+    int rc = dig_answer(pr, NULL, 0, auts, NULL, NULL, 0, need);
+    return rc == IMSSEC_E_SPACE ? IMSSEC_OK : rc;
 }
 
 IMSSEC_API int imssec_digest_aka_respond(const imssec_aka_provider *p,
@@ -593,38 +649,55 @@ IMSSEC_API int imssec_digest_aka_respond(const imssec_aka_provider *p,
                                          imssec_aka_result *ar, imssec_digest_out *dout,
                                          char *out, size_t cap, size_t *out_len)
 {
-    dig_field nonce;
+    static const uint8_t zero_auts[IMSSEC_AKA_AUTS_LEN] = {0};
+    dig_prep pr;
     uint8_t rand[16], autn[16], pw[64];
     imssec_aka_result r;
-    size_t pwn = 0;
+    char a64[24];
+    size_t pwn = 0, an = 0, need_ok = 0, need_sync = 0;
+    imssec_digest_str none = {NULL, 0}, auts;
     int rc, v;
-    if (!p || !ch || !rq || !ar || !out_len)
+    if (!p || !ch || !rq || !ar || !out_len || (!out && cap))
         return IMSSEC_E_PARAM;
     if (!ch->is_digest || !imssec_digest_alg_is_aka(ch->alg))
         return IMSSEC_E_UNSUPPORTED;
-    if (dig_unq(ch->nonce, &nonce) != 0)
+    /* the nonce first: an undecodable AKA nonce is IMSSEC_E_SYNTAX */
+    if (dig_unq(ch->nonce, &pr.nonce) != 0)
         return IMSSEC_E_SYNTAX;
-    rc = imssec_aka_nonce_decode(nonce.s.p, nonce.s.n, rand, autn, NULL, 0, NULL);
+    rc = imssec_aka_nonce_decode(pr.nonce.s.p, pr.nonce.s.n, rand, autn, NULL, 0, NULL);
     if (rc != IMSSEC_OK)
         return rc == IMSSEC_E_SPACE ? IMSSEC_E_SYNTAX : rc;
+    if ((rc = dig_prepare(ch, rq, &pr)) != IMSSEC_OK)
+        return rc;
+    /* Size the output before AUTHENTICATE: a USIM's accepted challenge
+     * cannot be undone, so an IMSSEC_E_SPACE found afterwards would use the
+     * challenge up and the retry would be a sync failure.  The outcome is
+     * not known yet, so the need is the larger of the two answers (the sync
+     * failure one adds auts=, whose base64 length is fixed). */
+    (void)imssec_base64_encode(zero_auts, sizeof zero_auts, a64, sizeof a64, &an);
+    auts.p = a64;
+    auts.n = an;
+    if ((rc = dig_measure(&pr, none, &need_ok)) != IMSSEC_OK ||
+        (rc = dig_measure(&pr, auts, &need_sync)) != IMSSEC_OK)
+        return rc;
+    if (need_sync < need_ok)
+        need_sync = need_ok;
+    if (need_sync > cap) {
+        *out_len = need_sync;
+        return IMSSEC_E_SPACE;
+    }
     memset(&r, 0, sizeof r);
     v = imssec_aka_authenticate(p, rand, autn, &r);
     if (v == IMSSEC_OK) {
         rc = imssec_digest_aka_password(ch->alg, r.res, r.res_len, r.ck, r.ik, pw, sizeof pw,
                                         &pwn);
-        if (rc == IMSSEC_OK) {
-            imssec_digest_str none = {NULL, 0};
-            rc = dig_answer(ch, rq, pw, pwn, none, dout, out, cap, out_len);
-        }
+        if (rc == IMSSEC_OK)
+            rc = dig_answer(&pr, pw, pwn, none, dout, out, cap, out_len);
     } else if (v == IMSSEC_E_SYNC_FAILURE) {
         /* RFC 3310 3.4: auts=base64(AUTS), response over an empty password */
-        char a64[20];
-        size_t an = 0;
-        imssec_digest_str auts;
-        (void)imssec_base64_encode(r.auts, 14, a64, sizeof a64, &an);
-        auts.p = a64;
+        (void)imssec_base64_encode(r.auts, sizeof r.auts, a64, sizeof a64, &an);
         auts.n = an;
-        rc = dig_answer(ch, rq, NULL, 0, auts, dout, out, cap, out_len);
+        rc = dig_answer(&pr, NULL, 0, auts, dout, out, cap, out_len);
         if (rc == IMSSEC_OK)
             rc = IMSSEC_E_SYNC_FAILURE;
     } else {
@@ -635,5 +708,6 @@ IMSSEC_API int imssec_digest_aka_respond(const imssec_aka_provider *p,
         *ar = r;
     isc_wipe(&r, sizeof r);
     isc_wipe(pw, sizeof pw);
+    isc_wipe(a64, sizeof a64);
     return rc;
 }

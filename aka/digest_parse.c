@@ -337,6 +337,11 @@ static int dig_challenge_params(dig_cur *c, imssec_digest_challenge *ch)
                 ch->qop = kv.value;
                 if (dig_qop_mask(kv.value, &ch->qop_mask) != 0)
                     return IMSSEC_E_SYNTAX;
+                /* only unknown options (or none): not an error (RFC 7616
+                 * 3.3, RFC 2617 3.2.1: clients ignore unknown values, and
+                 * one odd challenge must not make the others in the list
+                 * unusable); respond and select treat it as unsupported */
+                ch->qop_unknown_only = ch->qop_mask == 0;
                 break;
             case 6: ch->stale = dig_true(&kv); break;
             case 7: ch->charset = kv.value; break;
@@ -368,7 +373,9 @@ IMSSEC_API int imssec_digest_challenge_parse(const char *text, size_t len,
     c.i = 0;
     count = *n;
     /* first pass validates and counts; second pass writes, so that on error
-     * nothing in out[] changes */
+     * nothing in out[] changes.  The first pass goes on past `cap` so that
+     * IMSSEC_E_SPACE can report the count needed (the input is parsed once
+     * more at most: linear). */
     {
         size_t added = 0;
         for (;;) {
@@ -385,15 +392,19 @@ IMSSEC_API int imssec_digest_challenge_parse(const char *text, size_t len,
             if (c.i < c.n && c.p[c.i] != ' ' && c.p[c.i] != '\t' && c.p[c.i] != ',' &&
                 c.p[c.i] != '\r' && c.p[c.i] != '\n')
                 return IMSSEC_E_SYNTAX;
+            /* IMSSEC_E_SPACE from here (too many unknown parameters) is not
+             * cured by a bigger array: *n stays as it was */
             rc = dig_challenge_params(&c, &tmp);
             if (rc != IMSSEC_OK)
                 return rc;
-            if (count + added >= cap)
-                return IMSSEC_E_SPACE;
             added++;
         }
         if (added == 0)
             return IMSSEC_E_SYNTAX;
+        if (added > cap - count) {
+            *n = count + added;
+            return IMSSEC_E_SPACE;
+        }
     }
     c.i = 0;
     for (;;) {
@@ -412,13 +423,24 @@ IMSSEC_API int imssec_digest_challenge_parse(const char *text, size_t len,
     return IMSSEC_OK;
 }
 
+/* 1 when a challenge offers qop but no option we know (also a hand-filled
+ * challenge with qop text and an empty mask): it cannot be answered without
+ * a downgrade to the qop-less RFC 2069 form. */
+static int dig_qop_unusable(const imssec_digest_challenge *ch)
+{
+    return ch->qop_mask == 0 && (ch->qop_unknown_only || ch->qop.n != 0);
+}
+
 IMSSEC_API int imssec_digest_challenge_select(const imssec_digest_challenge *ch, size_t n,
                                               const int *pref, size_t npref)
 {
     size_t i, j;
+    if ((!ch && n) || (!pref && npref))
+        return -1;
     for (j = 0; j < npref; j++)
         for (i = 0; i < n; i++)
-            if (ch[i].is_digest && ch[i].alg == pref[j] && pref[j] != IMSSEC_DIGEST_UNKNOWN)
+            if (ch[i].is_digest && ch[i].alg == pref[j] && pref[j] != IMSSEC_DIGEST_UNKNOWN &&
+                !dig_qop_unusable(&ch[i]))
                 return (int)i;
     return -1;
 }

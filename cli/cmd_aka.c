@@ -383,7 +383,7 @@ static int cmd_digest_aka(cli_ctx *c)
         cli_fail("--challenge: %s", imssec_strerror(rc));
     idx = imssec_digest_challenge_select(ch, n, pref, sizeof pref / sizeof pref[0]);
     if (idx < 0)
-        cli_fail("--challenge: no AKA digest challenge");
+        cli_fail("--challenge: no usable AKA digest challenge (algorithm or qop unsupported)");
     soft.milenage = &m;
     soft.sqn = aka_cli_state(c, &st);
     soft.policy = 0;

@@ -189,7 +189,9 @@ static int esp_parse_v6(const uint8_t *p, size_t n, esp_ip *ip, int want_esp, ui
 }
 
 /* Length of an inner IP packet at p[0..n) (tunnel mode), or 0 if it is not
- * a well-formed IPv4 / IPv6 header of the family named by nh. */
+ * a well-formed IPv4 / IPv6 header of the family named by nh.  Reads only
+ * p[0..6), and only when n covers a whole header (esp_open passes the first
+ * decrypted block with the full payload length). */
 static size_t esp_inner_len(const uint8_t *p, size_t n, uint8_t nh)
 {
     if (nh == ESP_NH_IPV4) {
@@ -552,25 +554,43 @@ static int esp_drop(imssec_esp_sa *sa, int verdict)
     case IMSSEC_E_ICV: sa->stats.icv++; break;
     case IMSSEC_E_BAD_PADDING: sa->stats.bad_padding++; break;
     case IMSSEC_E_DUMMY: sa->stats.dummy++; break;
-    case IMSSEC_E_MALFORMED:
-    case IMSSEC_E_NO_SA: sa->stats.malformed++; break;
+    case IMSSEC_E_MALFORMED: sa->stats.malformed++; break;
+    case IMSSEC_E_NO_SA: sa->stats.no_sa++; break;
     default: break;
     }
     return verdict;
 }
 
+/* Largest trailer decrypted on the stack: pad length 255 + pad length and
+ * next header bytes, rounded up to whole cipher blocks (17 AES blocks =
+ * 272 bytes; 33 DES blocks = 264). */
+#define ESP_TAIL_MAX 272
+ISC_STATIC_ASSERT(esp_tail_fits, ESP_TAIL_MAX >= (255 + 2 + 15) / 16 * 16 &&
+                                     ESP_TAIL_MAX >= (255 + 2 + 7) / 8 * 8 &&
+                                     ESP_TAIL_MAX % 16 == 0);
+
 /* The core of inbound processing on the ESP part e[0..n) of a packet whose
- * plaintext goes to out + dst_off (transport: after the copied header).
- * Writes nothing before the ICV verified.  *pt_len, *nh: the payload. */
+ * plaintext goes to out + dst_off (transport: after the copied header;
+ * tunnel: the inner packet, checked here).  Nothing is written to out (nor
+ * to the input when in place) unless the packet is accepted: after the ICV
+ * the trailer blocks (and in tunnel mode the first block, which holds the
+ * inner IP header) are decrypted into stack buffers and validated first;
+ * CBC decrypts any block alone with the previous ciphertext block as IV.
+ * Only then is the rest decrypted into place, so the fast path decrypts
+ * every block exactly once.  *pt_len: the payload length (tunnel: the inner
+ * packet's own length); *nh: the next header. */
 static int esp_open(imssec_esp_sa *sa, const uint8_t *e, size_t n, uint8_t *out,
                     size_t dst_off, int in_place, size_t *pt_len, uint8_t *nh,
                     uint64_t *seq_out)
 {
     size_t ivl = esp_iv_len(sa->enc), icvl = esp_icv_len(sa->auth), elen, padlen, i;
-    uint8_t icv[IMSSEC_ESP_ICV_LEN], *pt;
+    size_t bs = 0, tail_off, tail_len, tb_used = 0, head_len = 0, pay_len, len;
+    uint8_t icv[IMSSEC_ESP_ICV_LEN], tb[ESP_TAIL_MAX], head[IMSSEC_ESP_IV_MAX];
+    const uint8_t *ct, *tp, *hp;
+    uint8_t *pt;
     uint64_t seq;
     uint32_t bad;
-    int rc;
+    int rc = IMSSEC_OK;
     if (n < 8 + ivl + icvl + 2)
         return esp_drop(sa, IMSSEC_E_MALFORMED);
     elen = n - 8 - ivl - icvl;
@@ -590,28 +610,93 @@ static int esp_open(imssec_esp_sa *sa, const uint8_t *e, size_t n, uint8_t *out,
     imssec_esp_replay_commit(sa, seq);
     if (seq_out)
         *seq_out = seq;
-    pt = out + dst_off;
-    if (in_place) {
-        uint8_t *w = (uint8_t *)(uintptr_t)(e + 8 + ivl);
-        isc_cipher_cbc(esp_cipher(sa), 0, e + 8, w, w, elen);
-        memmove(pt, w, elen);
+    ct = e + 8 + ivl;
+    /* 1. The trailer, into tp[0..tail_len) = plaintext [tail_off, elen). */
+    if (sa->enc == IMSSEC_ESP_ENC_NULL) {
+        padlen = ct[elen - 2];
+        if (padlen + 2 > elen)
+            return esp_drop(sa, IMSSEC_E_BAD_PADDING);
+        tail_len = padlen + 2;
+        tp = ct + elen - tail_len;
     } else {
-        isc_cipher_cbc(esp_cipher(sa), 0, e + 8, e + 8 + ivl, pt, elen);
+        bs = esp_align(sa->enc);
+        isc_cipher_cbc(esp_cipher(sa), 0, elen > bs ? ct + elen - 2 * bs : e + 8,
+                       ct + elen - bs, tb + ESP_TAIL_MAX - bs, bs);
+        tb_used = bs;
+        padlen = tb[ESP_TAIL_MAX - 2];
+        if (padlen + 2 > elen) {
+            rc = IMSSEC_E_BAD_PADDING;
+            goto done;
+        }
+        tail_len = (padlen + 2 + bs - 1) / bs * bs; /* <= elen: a block multiple */
+        if (tail_len > bs) {
+            size_t off = elen - tail_len;
+            isc_cipher_cbc(esp_cipher(sa), 0, off ? ct + off - bs : e + 8, ct + off,
+                           tb + ESP_TAIL_MAX - tail_len, tail_len - bs);
+            tb_used = tail_len;
+        }
+        tp = tb + ESP_TAIL_MAX - tail_len;
     }
-    padlen = pt[elen - 2];
-    *nh = pt[elen - 1];
-    if (padlen + 2 > elen)
-        return esp_drop(sa, IMSSEC_E_BAD_PADDING);
+    tail_off = elen - tail_len;
+    *nh = tp[tail_len - 1];
     /* RFC 4303 2.4: the receiver SHOULD check the default padding 1,2,3.. */
     bad = 0;
     for (i = 0; i < padlen; i++)
-        bad |= (uint32_t)(pt[elen - 2 - padlen + i] ^ (uint8_t)(i + 1));
-    if (bad)
-        return esp_drop(sa, IMSSEC_E_BAD_PADDING);
-    if (*nh == ESP_NH_DUMMY)
-        return esp_drop(sa, IMSSEC_E_DUMMY);
-    *pt_len = elen - 2 - padlen;
-    return IMSSEC_OK;
+        bad |= (uint32_t)(tp[tail_len - 2 - padlen + i] ^ (uint8_t)(i + 1));
+    if (bad) {
+        rc = IMSSEC_E_BAD_PADDING;
+        goto done;
+    }
+    if (*nh == ESP_NH_DUMMY) {
+        rc = IMSSEC_E_DUMMY;
+        goto done;
+    }
+    pay_len = elen - 2 - padlen; /* >= tail_off */
+    len = pay_len;
+    /* 2. Tunnel: the inner header is in the first block. */
+    if (sa->mode != IMSSEC_ESP_TRANSPORT) {
+        if (sa->enc == IMSSEC_ESP_ENC_NULL || tail_off == 0) {
+            hp = sa->enc == IMSSEC_ESP_ENC_NULL ? ct : tp;
+        } else {
+            isc_cipher_cbc(esp_cipher(sa), 0, e + 8, ct, head, bs);
+            head_len = bs;
+            hp = head;
+        }
+        /* esp_inner_len reads hp[0..6) only, and only when pay_len covers
+         * a whole header; a block is at least 8 bytes. */
+        len = esp_inner_len(hp, pay_len, *nh);
+        if (len == 0) {
+            rc = IMSSEC_E_MALFORMED;
+            goto done;
+        }
+    }
+    /* 3. Accepted: the plaintext into place.  In place, decrypt over the
+     * ciphertext and move it down (pt is before ct: never overlaps ahead). */
+    pt = out + dst_off;
+    if (sa->enc == IMSSEC_ESP_ENC_NULL) {
+        memmove(pt, ct, len);
+    } else {
+        size_t mid = tail_off - head_len;
+        if (mid) {
+            const uint8_t *iv = head_len ? ct + head_len - bs : e + 8;
+            if (in_place) {
+                uint8_t *w = (uint8_t *)(uintptr_t)(ct + head_len);
+                isc_cipher_cbc(esp_cipher(sa), 0, iv, w, w, mid);
+                memmove(pt + head_len, w, mid);
+            } else {
+                isc_cipher_cbc(esp_cipher(sa), 0, iv, ct + head_len, pt + head_len, mid);
+            }
+        }
+        memcpy(pt, head, head_len);
+        memcpy(pt + tail_off, tp, pay_len - tail_off);
+    }
+    *pt_len = len;
+done:
+    if (tb_used)
+        isc_wipe(tb + ESP_TAIL_MAX - tb_used, tb_used);
+    if (head_len)
+        isc_wipe(head, head_len);
+    return rc == IMSSEC_OK ? IMSSEC_OK : esp_drop(sa, rc);
 }
 
 IMSSEC_API int imssec_esp_unprotect(imssec_esp_sa *sa, const uint8_t *in, size_t in_len,
@@ -675,9 +760,7 @@ IMSSEC_API int imssec_esp_unprotect(imssec_esp_sa *sa, const uint8_t *in, size_t
             isc_put_be16(out + 4, (uint16_t)(len - 40));
         }
     } else {
-        len = esp_inner_len(out, pt_len, nh);
-        if (len == 0)
-            return esp_drop(sa, IMSSEC_E_MALFORMED);
+        len = pt_len; /* the inner packet, checked by esp_open */
     }
     *out_len = len;
     if (seq)
@@ -691,7 +774,7 @@ IMSSEC_API int imssec_esp_unprotect_esp(imssec_esp_sa *sa, const uint8_t *esp, s
                                         uint8_t *out, size_t out_cap, size_t *out_len,
                                         uint64_t *seq)
 {
-    size_t pt_len = 0, ilen;
+    size_t ilen = 0;
     uint8_t nh = 0;
     uint64_t s = 0;
     int rc;
@@ -704,12 +787,9 @@ IMSSEC_API int imssec_esp_unprotect_esp(imssec_esp_sa *sa, const uint8_t *esp, s
         *out_len = len;
         return IMSSEC_E_SPACE;
     }
-    rc = esp_open(sa, esp, len, out, 0, out == esp, &pt_len, &nh, &s);
+    rc = esp_open(sa, esp, len, out, 0, out == esp, &ilen, &nh, &s);
     if (rc != IMSSEC_OK)
         return rc;
-    ilen = esp_inner_len(out, pt_len, nh);
-    if (ilen == 0)
-        return esp_drop(sa, IMSSEC_E_MALFORMED);
     *out_len = ilen;
     if (seq)
         *seq = s;

@@ -610,7 +610,10 @@ static int sa_peer_spi_clash(const imssec_sa_table *t, const imssec_sa_user *u, 
     imssec_sa_ref r;
     if (imssec_sa_find_spi(t, spi, &r) == IMSSEC_OK)
         return 1;
-    return t->cfg_.role == IMSSEC_SA_ROLE_UE && (spi == u->spi_c_ || spi == u->spi_s_);
+    /* UE: SPIs offered in a Security-Client and not yet in a set are ours
+     * too (any user of the table) */
+    return t->cfg_.role == IMSSEC_SA_ROLE_UE &&
+           (spi == u->spi_c_ || spi == u->spi_s_ || sa_spi_reserved(t, spi));
 }
 
 /* Is (ip, port) the UE end of any SA?  With skip_user != UINT32_MAX, SAs of
@@ -695,6 +698,13 @@ IMSSEC_API void imssec_sa_config_init(imssec_sa_config *cfg, int role)
     cfg->keepalive_ms = 20000;
 }
 
+/* The records' natural alignment (8 on most ABIs, 4 for uint64_t on i386). */
+typedef struct sa_align_probe {
+    char c;
+    imssec_sa_set s;
+} sa_align_probe;
+#define SA_ALIGN offsetof(sa_align_probe, s)
+
 static uint32_t sa_pow2_at_least(uint64_t n)
 {
     uint64_t p = 8;
@@ -742,7 +752,7 @@ IMSSEC_API int imssec_sa_table_setup(imssec_sa_table *t, const imssec_sa_config 
     size_t o_sets, o_spi, o_port, o_impi, o_heap, need, i;
     uint32_t n_spi, n_impi;
     uint8_t seed[8];
-    if (!t || !cfg || !io || !mem || ((uintptr_t)mem & 7u) != 0)
+    if (!t || !cfg || !io || !mem || ((uintptr_t)mem % SA_ALIGN) != 0)
         return IMSSEC_E_PARAM;
     if (cfg->role > IMSSEC_SA_ROLE_PCSCF || cfg->port_min == 0 || cfg->port_min > cfg->port_max ||
         (uint32_t)cfg->port_max - cfg->port_min < 8u || cfg->reg_lifetime_ms == 0)
@@ -833,8 +843,8 @@ static uint32_t sa_user_find(const imssec_sa_table *t, const uint8_t *impi, size
     return UINT32_MAX;
 }
 
-IMSSEC_API int imssec_sa_user_lookup(imssec_sa_table *t, const char *impi, size_t impi_len, int create,
-                              uint32_t *user_idx)
+IMSSEC_API int imssec_sa_user_lookup(imssec_sa_table *t, const char *impi, size_t impi_len,
+                                     int create, uint32_t *user_idx)
 {
     uint32_t ui;
     imssec_sa_user *u;
@@ -1772,7 +1782,10 @@ static void sa_tick_user(imssec_sa_table *t, imssec_sa_user *u, uint64_t now_ms)
                 sa_user_delete_all(t, u); /* registration gone */
                 return;
             }
-            if (r == SA_R_NEW || r == SA_R_REG || was_sm1) {
+            /* registration SAs (REG) belong to an earlier, abandoned
+             * procedure: deleting them is all 7.3.1.4 asks; NEW ones and
+             * the set SM1 came on belong to the running procedure */
+            if (r == SA_R_NEW || was_sm1) {
                 /* 7.3.1.4: drop the procedure that created / used it */
                 sa_role_delete(t, u, SA_R_NEW);
                 sa_role_delete(t, u, SA_R_REG);
@@ -2002,8 +2015,6 @@ IMSSEC_API int imssec_sa_table_check(const imssec_sa_table *t)
  * ======================================================================== */
 #define SA_SNAP_VERSION 1
 #define SA_SNAP_HDR 16
-#define SA_SNAP_USER_FIXED (4 + 1 + 5 + 16 + 17 + 8 + 8 + 16)
-#define SA_SNAP_SET_FIXED (12 + 5 + 34 + 10 + 16 + 4 + 8 + 32)
 
 typedef struct sa_wr {
     uint8_t *p;

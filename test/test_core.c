@@ -79,7 +79,10 @@ T_TEST(core_strerror_total)
     T_EQ_STR(imssec_strerror(12345), "unknown error");
     T_EQ_INT(imssec_err_is_verdict(IMSSEC_E_REPLAY), 1);
     T_EQ_INT(imssec_err_is_verdict(IMSSEC_E_MAC_FAILURE), 1);
+    T_EQ_INT(imssec_err_is_verdict(IMSSEC_E_SECAGREE_REJECT), 1);
+    T_EQ_INT(imssec_err_is_verdict(IMSSEC_E_SA_WRONG), 1);
     T_EQ_INT(imssec_err_is_verdict(IMSSEC_E_PARAM), 0);
+    T_EQ_INT(imssec_err_is_verdict(IMSSEC_E_SPACE), 0);
     T_EQ_INT(imssec_err_is_verdict(IMSSEC_OK), 0);
 }
 

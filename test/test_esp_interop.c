@@ -132,7 +132,6 @@ T_TEST(esp_scapy_protect_byte_for_byte)
         if (!esp_scapy_row_ok(r))
             continue;
         t_unhex(r->iv, iv, sizeof iv);
-        printf("  %s\n", r->name);
         T_EQ_INT(esp_scapy_sa(&sa, r, IMSSEC_ESP_OUTBOUND), IMSSEC_OK);
         T_EQ_INT(imssec_esp_protect(&sa, NULL, iv, pt, pn, out, sizeof out, &olen), IMSSEC_OK);
         T_EQ_UINT(olen, wn);
@@ -158,7 +157,6 @@ T_TEST(esp_scapy_unprotect)
         imssec_esp_sa sa;
         if (!esp_scapy_row_ok(r))
             continue;
-        printf("  %s\n", r->name);
         T_EQ_INT(esp_scapy_sa(&sa, r, IMSSEC_ESP_INBOUND), IMSSEC_OK);
         T_EQ_INT(imssec_esp_unprotect(&sa, in, n, out, sizeof out, &olen, &seq), IMSSEC_OK);
         T_EQ_UINT(seq, r->seq);

@@ -529,6 +529,32 @@ T_TEST(sa_7_3_1_4_registration_sas_time_out)
     T_ASSERT(w_consistent(&W));
 }
 
+/* 7.3.1.4 last paragraph: registration SAs that reach their lifetime are
+ * deleted with what belongs to THEIR procedure; the procedure running since
+ * the newer SM1 goes on. */
+T_TEST(sa_7_3_1_4_registration_sas_expire_alone)
+{
+    w_flow f1, f2;
+    uint64_t next, t0;
+    T_OK(w_init(&W));
+    T_OK(w_sm1(&W, &f1, 0));
+    t0 = W.now;
+    T_OK(w_sm6(&W, &f1)); /* P-CSCF new SAs, lifetime t0 + 32 s */
+    W.now = t0 + 20000;
+    T_OK(w_sm1(&W, &f2, 0)); /* new SM1: those become registration SAs */
+    T_EQ_UINT(imssec_sa_count(&W.pc.t, W.pc.user), 4);
+    T_OK(imssec_sa_tick(&W.pc.t, W.now, &next));
+    T_EQ_UINT(next, t0 + 32000u);
+    T_OK(imssec_sa_tick(&W.pc.t, next, &next));
+    T_EQ_UINT(imssec_sa_count(&W.pc.t, W.pc.user), 0);
+    T_EQ_INT(pc_state(), IMSSEC_SA_ST_REG_UNPROT); /* the new procedure lives */
+    T_EQ_UINT(next, t0 + 20000u + 32000u);         /* its own temporary storage */
+    T_OK(w_sm6(&W, &f2));
+    T_OK(w_sm7(&W, &f2, NULL));
+    T_OK(w_sm12(&W, &f2));
+    T_ASSERT(w_consistent(&W));
+}
+
 /* 7.3.2.1: proposal unacceptable to the P-CSCF: error response to SM1,
  * unprotected (SM1 was), nothing created. 7.3.2.2: unacceptable to the UE:
  * registration abandoned. */

@@ -233,7 +233,7 @@ T_TEST(sa_setup_and_capacity)
     imssec_sa_config_init(&cfg, IMSSEC_SA_ROLE_PCSCF);
     T_EQ_UINT(imssec_sa_table_mem(0, 4), 0);
     T_EQ_INT(imssec_sa_table_setup(&t, &cfg, NULL, &io, 1, 4, mem, 16), IMSSEC_E_SPACE);
-    T_EQ_INT(imssec_sa_table_setup(&t, &cfg, NULL, &io, 1, 4, (uint8_t *)mem + 4, 1000),
+    T_EQ_INT(imssec_sa_table_setup(&t, &cfg, NULL, &io, 1, 4, (uint8_t *)mem + 1, 1000),
              IMSSEC_E_PARAM);
     cfg.port_min = 6000;
     cfg.port_max = 5000;

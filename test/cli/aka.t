@@ -163,3 +163,8 @@ $ build/imssec digest-aka --k 000102030405060708090a0b0c0d0e0f --opc 00010203040
 
 $ build/imssec digest-aka --k 000102030405060708090a0b0c0d0e0f --opc 000102030405060708090a0b0c0d0e0f --challenge 'Digest realm="x", nonce="n", algorithm=MD5' --method REGISTER --uri sip:x --username u
 ? 2
+
+# a qop list with no known option (RFC 7616 3.3: unknown values ignored)
+# parses, but is not answered (no downgrade to the qop-less form): exit 2
+$ build/imssec digest-aka --k 1dc4f974325cce611e54f516dc1fec56 --opc 2a48162ff3edca4adf0b7b5e527d6c16 --challenge 'Digest realm="ims.example.com", nonce="amEFB2XKoyyQNxNw5dbcLXkMXYDEewAAcWzgCIO8OeE=", algorithm=AKAv1-MD5, qop="auth-conf"' --method REGISTER --uri sip:ims.example.com --username alice@ims.example.com --cnonce 0a4f113b --nc 00000001
+? 2

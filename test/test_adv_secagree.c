@@ -2,9 +2,9 @@
  * test_adv_secagree.c -- adversarial tests of the RFC 3329 / TS 33.203
  * Annex H parser, builder, comparison and negotiation (public API only).
  */
-#include "../../imssec.h"
-#include "../t.h"
-#include "adv.h"
+#include "../imssec.h"
+#include "t.h"
+#include "adv_guard.h"
 
 #define NM 16
 

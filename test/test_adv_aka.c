@@ -2,9 +2,9 @@
  * test_adv_aka.c -- adversarial tests of AKA (TS 33.102 6.3, Annex C), the
  * IMS AKA nonce (RFC 3310) and base64 (public API only).
  */
-#include "../../imssec.h"
-#include "../t.h"
-#include "adv.h"
+#include "../imssec.h"
+#include "t.h"
+#include "adv_guard.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -538,9 +538,69 @@ T_TEST(adv_aka_respond_space_keeps_sqn)
     if (memcmp(&e.st, &st0, sizeof st0) != 0)
         t_fail_(__FILE__, __LINE__, "E_SPACE changed the SQN state (highest %llx)",
                 (unsigned long long)imssec_aka_sqn_highest(&e.st));
-    rc = imssec_digest_aka_respond(&e.prov, &e.ch[0], &e.rq, &ar, &dout, out, sizeof out, &len);
+    /* The size is checked before AUTHENTICATE, when the outcome is not
+     * known, so the need is the larger answer: the sync-failure one, which
+     * adds ", auts=\"<base64 of the 14-byte AUTS: 20 chars>\"" (RFC 3310
+     * 3.4) = 29 characters.  Retrying with exactly that capacity works. */
+    rc = imssec_digest_aka_respond(&e.prov, &e.ch[0], &e.rq, &ar, &dout, out, need, &len);
     T_EQ_INT(rc, IMSSEC_OK);
-    T_EQ_UINT(len, need);
+    T_EQ_UINT(len + 29, need);
+    T_ASSERT(imssec_aka_sqn_highest(&e.st) == 0x41);
+    /* the same challenge again is now a sync failure, and its answer fits
+     * the reported capacity exactly */
+    {
+        size_t need2 = 0, len2 = 0;
+        imssec_digest_credentials cr;
+        memcpy(out, can, sizeof out);
+        rc = imssec_digest_aka_respond(&e.prov, &e.ch[0], &e.rq, &ar, &dout, out, need - 1,
+                                       &need2);
+        T_EQ_INT(rc, IMSSEC_E_SPACE);
+        T_EQ_UINT(need2, need);
+        T_EQ_MEM(out, can, sizeof out);
+        rc = imssec_digest_aka_respond(&e.prov, &e.ch[0], &e.rq, &ar, &dout, out, need, &len2);
+        T_EQ_INT(rc, IMSSEC_E_SYNC_FAILURE);
+        T_EQ_UINT(len2, need);
+        T_EQ_INT(imssec_digest_credentials_parse(out, len2, &cr), IMSSEC_OK);
+        T_EQ_UINT(cr.auts.n, 20);
+    }
+}
+
+/* Refusals that do not depend on the AKA outcome (qop list with no known
+ * option, no cnonce with qop) come before the provider runs: state
+ * unchanged, nothing written, and the challenge still answers later. */
+T_TEST(adv_aka_respond_refusals_keep_sqn)
+{
+    aka_env e;
+    imssec_aka_result ar;
+    imssec_digest_out dout;
+    char out[1024], can[1024];
+    size_t len = 4242, n = 0;
+    imssec_aka_sqn st0;
+    imssec_digest_challenge odd[1];
+    const char *q;
+    T_EQ_INT(aka_env_init(&e, 0x41, 0), IMSSEC_OK);
+    memcpy(&st0, &e.st, sizeof st0);
+    memset(out, 0x5A, sizeof out);
+    memcpy(can, out, sizeof out);
+    /* same nonce, qop="auth-conf" only */
+    q = strstr(e.hdr, "qop=");
+    T_ASSERT(q != NULL);
+    {
+        char h[300];
+        snprintf(h, sizeof h, "%.*sqop=\"auth-conf\"", (int)(q - e.hdr), e.hdr);
+        T_EQ_INT(imssec_digest_challenge_parse(h, strlen(h), odd, 1, &n), IMSSEC_OK);
+        T_EQ_INT(imssec_digest_aka_respond(&e.prov, &odd[0], &e.rq, &ar, &dout, out, sizeof out,
+                                           &len), IMSSEC_E_UNSUPPORTED);
+    }
+    e.rq.cnonce.n = 0;
+    T_EQ_INT(imssec_digest_aka_respond(&e.prov, &e.ch[0], &e.rq, &ar, &dout, out, sizeof out, &len),
+             IMSSEC_E_PARAM);
+    T_EQ_MEM(out, can, sizeof out);
+    T_EQ_UINT(len, 4242);
+    T_EQ_MEM(&e.st, &st0, sizeof st0);
+    e.rq.cnonce.n = 4;
+    T_EQ_INT(imssec_digest_aka_respond(&e.prov, &e.ch[0], &e.rq, &ar, &dout, out, sizeof out, &len),
+             IMSSEC_OK);
 }
 
 /* Sync failure through the digest layer (RFC 3310 3.4): credentials carry
