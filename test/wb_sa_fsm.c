@@ -222,6 +222,9 @@ T_TEST(sa_wb_random_sequences_keep_invariants)
         imssec_sa_ref open_txn[8];
         int n_txn = 0;
         T_EQ_INT(w_init(w), IMSSEC_OK);
+        /* steps run in random order, so a step may read refs that an
+         * earlier (failed) step never wrote: start from "no SA" */
+        memset(&f, 0, sizeof f);
         w->mode = (t_rand64() & 3) == 0 ? IMSSEC_SA_MODE_UDP_ENC_TUN : IMSSEC_SA_MODE_TRANS;
         w->nat = w->mode == IMSSEC_SA_MODE_UDP_ENC_TUN;
         for (step = 0; step < 60; step++) {
