@@ -543,12 +543,17 @@ static const imssec_sec_pair pol_pairs[] = {
     {IMSSEC_ALG_HMAC_SHA1_96, IMSSEC_EALG_NULL},
     {IMSSEC_ALG_HMAC_MD5_96, IMSSEC_EALG_NULL},
 };
+/* The pairs of pol_pairs this build supports (hmac-md5-96 may be compiled
+ * out: test/configs/cfg_minimal.h) and how many distinct algs they have:
+ * the Security-Server list sizes with every pair and with NEVER. */
+#define POL_N (IMSSEC_ENABLE_HMAC_MD5 ? 3u : 2u)
+#define POL_NALG (IMSSEC_ENABLE_HMAC_MD5 ? 2u : 1u)
 
 static void pol_init(imssec_sec_pcscf_policy *p)
 {
     memset(p, 0, sizeof *p);
     p->pairs = pol_pairs;
-    p->n_pairs = 3;
+    p->n_pairs = POL_N;
     p->confidentiality = IMSSEC_CONF_SUPPORTED;
     p->spi_pc = 1000;
     p->spi_ps = 1001;
@@ -612,12 +617,19 @@ T_TEST(adv_secagree_pcscf_policy_forms)
     int saw_aes = 0;
     pol_init(&pol);
     T_EQ_INT(sa_parse_str(s, c, 2, &nc), IMSSEC_OK);
+    if (!IMSSEC_ENABLE_HMAC_MD5) {
+        /* a policy naming a compiled-out alg is a bad policy */
+        pol.n_pairs = 3;
+        T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 0, srv, 8, &ns, &ch, &rej),
+                 IMSSEC_E_PARAM);
+        pol.n_pairs = POL_N;
+    }
     T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 0, srv, 8, &ns, &ch, &rej), IMSSEC_OK);
     T_EQ_INT(ch.alg, IMSSEC_ALG_HMAC_SHA1_96);
     T_EQ_INT(ch.ealg, IMSSEC_EALG_NULL);
     T_EQ_UINT(ch.spi_c, 11);
     T_EQ_UINT(ch.port_s, 14);
-    T_EQ_UINT(ns, 3);
+    T_EQ_UINT(ns, POL_N);
     for (i = 0; i < ns; i++) {
         if (srv[i].ealg == IMSSEC_EALG_AES_CBC)
             saw_aes = 1;
@@ -629,13 +641,13 @@ T_TEST(adv_secagree_pcscf_policy_forms)
     T_ASSERT(saw_aes);
     /* E_SPACE: *n_server = needed */
     ns = 0;
-    T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 0, srv, 2, &ns, &ch, &rej),
+    T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 0, srv, POL_N - 1, &ns, &ch, &rej),
              IMSSEC_E_SPACE);
-    T_EQ_UINT(ns, 3);
+    T_EQ_UINT(ns, POL_N);
     /* NEVER: each alg once, no ealg */
     pol.confidentiality = IMSSEC_CONF_NEVER;
     T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 0, srv, 8, &ns, &ch, &rej), IMSSEC_OK);
-    T_EQ_UINT(ns, 2);
+    T_EQ_UINT(ns, POL_NALG);
     for (i = 0; i < ns; i++)
         T_ASSERT((srv[i].present & IMSSEC_SECP_EALG) == 0);
     /* REQUIRED: reject */
@@ -645,7 +657,8 @@ T_TEST(adv_secagree_pcscf_policy_forms)
     T_EQ_INT(rej.sip_status, 494);
 }
 
-/* NAT without UDP-enc-tun offered: M.7.3.2.4, no response (0). */
+/* NAT without UDP-enc-tun offered: M.7.3.2.4, no response (0).  A build
+ * without UDP encapsulation aborts the same way whatever the UE offered. */
 T_TEST(adv_secagree_pcscf_nat)
 {
     const char *s = "ipsec-3gpp;alg=hmac-sha-1-96;spi-c=11;spi-s=12;port-c=13;port-s=14";
@@ -664,8 +677,17 @@ T_TEST(adv_secagree_pcscf_nat)
     T_EQ_INT(rej.sip_status, 0);
     T_ASSERT(rej.clause && strcmp(rej.clause, "M.7.3.2.4") == 0);
     T_EQ_INT(sa_parse_str(u, c, 2, &nc), IMSSEC_OK);
-    T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 1, srv, 8, &ns, &ch, &rej), IMSSEC_OK);
-    T_EQ_INT(ch.mod, IMSSEC_MODE_UDP_ENC_TUN);
+    if (IMSSEC_ENABLE_UDPENCAP) {
+        T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 1, srv, 8, &ns, &ch, &rej),
+                 IMSSEC_OK);
+        T_EQ_INT(ch.mod, IMSSEC_MODE_UDP_ENC_TUN);
+    } else {
+        rej.clause = NULL;
+        T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 1, srv, 8, &ns, &ch, &rej),
+                 IMSSEC_E_SECAGREE_REJECT);
+        T_EQ_INT(rej.sip_status, 0);
+        T_ASSERT(rej.clause && strcmp(rej.clause, "M.7.3.2.4") == 0);
+    }
     /* P-CSCF without udp_encap: abort too */
     pol.udp_encap = 0;
     T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 1, srv, 8, &ns, &ch, &rej),
@@ -972,15 +994,15 @@ T_TEST(adv_secagree_pcscf_space_untouched)
     memcpy(srv_c, srv, sizeof srv);
     memset(&ch, 0xA5, sizeof ch);
     memcpy(&ch_c, &ch, sizeof ch);
-    T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 0, srv, 2, &ns, &ch, &rej),
+    T_EQ_INT(imssec_secagree_pcscf_negotiate(c, nc, &pol, 0, srv, POL_N - 1, &ns, &ch, &rej),
              IMSSEC_E_SPACE);
-    T_EQ_UINT(ns, 3);
+    T_EQ_UINT(ns, POL_N);
     T_EQ_MEM(srv, srv_c, sizeof srv);
     T_EQ_MEM(&ch, &ch_c, sizeof ch);
 }
 
 /* UE behind NAT (M.7.2): an entry without mod is not usable, an explicit
- * trans is, UDP-enc-tun needs udp_encap. */
+ * trans is, UDP-enc-tun needs udp_encap (and a build that has it). */
 T_TEST(adv_secagree_ue_select_nat)
 {
     const char *absent = "ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;spi-s=2;port-c=3;port-s=4";
@@ -996,6 +1018,11 @@ T_TEST(adv_secagree_ue_select_nat)
     T_EQ_INT(imssec_secagree_ue_select(s, n, sup, 1, 1, 0, &ch, &rej), IMSSEC_OK);
     T_EQ_INT(sa_parse_str(udp, s, 2, &n), IMSSEC_OK);
     T_EQ_INT(imssec_secagree_ue_select(s, n, sup, 1, 0, 1, &ch, &rej), IMSSEC_E_SECAGREE_REJECT);
+    if (!IMSSEC_ENABLE_UDPENCAP) { /* compiled out: unusable even when asked for */
+        T_EQ_INT(imssec_secagree_ue_select(s, n, sup, 1, 1, 1, &ch, &rej),
+                 IMSSEC_E_SECAGREE_REJECT);
+        return;
+    }
     T_EQ_INT(imssec_secagree_ue_select(s, n, sup, 1, 1, 1, &ch, &rej), IMSSEC_OK);
     T_EQ_INT(ch.mod, IMSSEC_MODE_UDP_ENC_TUN);
 }
