@@ -1084,7 +1084,21 @@ enum imssec_esp_enc {
 enum imssec_esp_mode {
     IMSSEC_ESP_TRANSPORT = 0,  /* RFC 4303 3.1.1: the IP header is kept */
     IMSSEC_ESP_TUNNEL = 1,     /* RFC 4303 3.1.2: outer IP header src -> dst */
-    IMSSEC_ESP_UDP_TUNNEL = 2  /* RFC 3948 2.1 + tunnel: outer IP, UDP, ESP */
+    IMSSEC_ESP_UDP_TUNNEL = 2, /* RFC 3948 2.1 + tunnel: outer IP, UDP, ESP */
+    /* RFC 3948 2.1 + transport: the packet's IP header (protocol 17), UDP
+     * sport -> dport (the SA's ports), then ESP exactly as in transport
+     * mode.  Outbound UDP checksum: 0 on IPv4 (RFC 3948 2.1 SHOULD);
+     * computed on IPv6 (RFC 6935 allows 0 only for opted-in tunnels;
+     * RFC 8200 8.1).  Inbound: the UDP length must match the IP length and
+     * the destination port must be the SA's dport (else MALFORMED); a
+     * keepalive or Non-ESP marker is IMSSEC_E_NOT_ESP.  RFC 3948 3.1.2 on
+     * the inner transport checksum, which the NAT invalidated (no NAT-OA
+     * is used): inner UDP over IPv4 gets checksum 0 (option 4); inner TCP,
+     * and UDP over IPv6 (where 0 is not allowed), get the checksum
+     * recomputed over the rebuilt packet's pseudo-header (option 3).
+     * Other inner protocols are left as they are.  Needs
+     * IMSSEC_ENABLE_UDPENCAP (else setup says IMSSEC_E_UNSUPPORTED). */
+    IMSSEC_ESP_UDP_TRANSPORT = 3
 };
 enum imssec_esp_dir {
     IMSSEC_ESP_OUTBOUND = 0, /* protect */
@@ -1126,7 +1140,7 @@ typedef struct imssec_esp_params {
      * outer addresses differ are still accepted: NAT may rewrite them).
      * Both families equal.  Ignored in transport mode. */
     imssec_esp_addr src, dst;
-    /* UDP tunnel: outer UDP source/destination ports (default 4500/4500;
+    /* UDP tunnel and UDP transport: UDP source/destination ports (default 4500/4500;
      * the caller updates dport when it learns the peer's NAT port). */
     uint16_t sport, dport;
     int esn;                /* 1: 64-bit extended sequence numbers */
@@ -1213,6 +1227,8 @@ IMSSEC_API size_t imssec_esp_protect_size(const imssec_esp_sa *sa, const uint8_t
  *     updated; for IPv6, ESP goes after hop-by-hop, routing and destination
  *     options that precede a routing header (RFC 4303 3.1.1).  Fragments and
  *     jumbograms are refused with IMSSEC_E_UNSUPPORTED.
+ *   UDP transport: as transport, with protocol / next header 17 and the
+ *     RFC 3948 UDP header inserted before ESP (see IMSSEC_ESP_UDP_TRANSPORT).
  *   Tunnel modes: an outer header sa->src -> sa->dst is added (IPv4: TTL 64,
  *     DF and TOS copied from an inner IPv4 header, ID = low 16 bits of the
  *     sequence number; IPv6: hop limit 64, traffic class copied), in UDP
@@ -1245,8 +1261,10 @@ IMSSEC_API int imssec_esp_protect(imssec_esp_sa *sa, const imssec_io *io, const 
  * byte is 1, 2, 3, ...), next header, inner header -> only then the rest
  * decrypted into out, and the plaintext packet rebuilt: transport: the
  * original protocol / next header and lengths restored, IPv4 checksum
- * recomputed; tunnel: the inner packet, trimmed to its own IP length (TFC
- * padding dropped).
+ * recomputed; UDP transport: the same with the UDP header removed and the
+ * inner TCP/UDP checksum handled per RFC 3948 3.1.2 (see
+ * IMSSEC_ESP_UDP_TRANSPORT); tunnel: the inner packet, trimmed to its own
+ * IP length (TFC padding dropped).
  * Buffers: out may equal in (in place) or must not overlap it; out_cap must
  *   be >= in_len (checked first).
  * seq: optional; on IMSSEC_OK receives the packet's full (64-bit with ESN)
@@ -1254,9 +1272,10 @@ IMSSEC_API int imssec_esp_protect(imssec_esp_sa *sa, const imssec_io *io, const 
  * Returns IMSSEC_OK (*out_len); verdicts (packet dropped, outputs and the
  * input buffer unchanged, even in place; the stats counter of the same
  * name incremented): IMSSEC_E_MALFORMED (truncated, bad lengths, fragments,
- * not ESP, ciphertext not a block multiple, inner packet invalid),
+ * not ESP, ciphertext not a block multiple, inner packet invalid, UDP
+ * transport: UDP length or destination port wrong),
  * IMSSEC_E_NO_SA (SPI is not this SA's: the caller's demultiplexing picked
- * the wrong SA; counted in stats.no_sa), IMSSEC_E_NOT_ESP (UDP tunnel: a
+ * the wrong SA; counted in stats.no_sa), IMSSEC_E_NOT_ESP (UDP modes: a
  * keepalive or an IKE packet; not counted), IMSSEC_E_REPLAY, IMSSEC_E_ICV,
  * IMSSEC_E_BAD_PADDING, IMSSEC_E_DUMMY (next header 59: drop silently).
  * The SA is unchanged except that counter, with one exception: after the
@@ -1273,7 +1292,7 @@ IMSSEC_API int imssec_esp_unprotect(imssec_esp_sa *sa, const uint8_t *in, size_t
  * said IMSSEC_UDP_ESP (esp = udp + off): esp[0..len) starts at the SPI.
  * The output is the inner IP packet; everything else (order of checks,
  * buffers, verdicts, counters) is as imssec_esp_unprotect().  Transport
- * SAs get IMSSEC_E_PARAM (their header is outside the ESP part).  For the
+ * and UDP transport SAs get IMSSEC_E_PARAM (their header is outside the ESP part).  For the
  * way out, a socket sender sends the output of imssec_esp_protect() from
  * offset 28 (IPv4 outer) or 48 (IPv6 outer) on. */
 IMSSEC_API int imssec_esp_unprotect_esp(imssec_esp_sa *sa, const uint8_t *esp, size_t len,

@@ -47,7 +47,9 @@ static int espc_mode(cli_ctx *c)
         return IMSSEC_ESP_TUNNEL;
     if (strcmp(v, "udp-tunnel") == 0)
         return IMSSEC_ESP_UDP_TUNNEL;
-    cli_fail("--mode: want transport, tunnel or udp-tunnel, got '%s'", v);
+    if (strcmp(v, "udp-transport") == 0)
+        return IMSSEC_ESP_UDP_TRANSPORT;
+    cli_fail("--mode: want transport, tunnel, udp-tunnel or udp-transport, got '%s'", v);
 }
 
 static void espc_addr(cli_ctx *c, const char *name, imssec_esp_addr *a)
@@ -83,7 +85,7 @@ static void espc_params(cli_ctx *c, imssec_esp_params *p, uint8_t *ak, uint8_t *
         p->enc_key = ek;
     }
     p->esn = cli_has(c, "esn");
-    if (p->mode != IMSSEC_ESP_TRANSPORT) {
+    if (p->mode != IMSSEC_ESP_TRANSPORT && p->mode != IMSSEC_ESP_UDP_TRANSPORT) {
         if (need_addr || cli_has(c, "src") || cli_has(c, "dst")) {
             espc_addr(c, "src", &p->src);
             espc_addr(c, "dst", &p->dst);
@@ -155,11 +157,11 @@ static int cmd_keys(cli_ctx *c)
     {"ealg", 0, "null | des-ede3-cbc | aes-cbc"},                              \
     {"auth-key", 0, "IK_ESP hex (16 bytes MD5, 20 bytes SHA-1)"},              \
     {"enc-key", 0, "CK_ESP hex (16 bytes AES, 24 bytes 3DES)"},                \
-    {"mode", 0, "transport (default) | tunnel | udp-tunnel"},                  \
+    {"mode", 0, "transport (default) | tunnel | udp-tunnel | udp-transport"},  \
     {"src", 0, "tunnel: outer source address"},                                \
     {"dst", 0, "tunnel: outer destination address"},                          \
-    {"sport", 0, "udp-tunnel: UDP source port (default 4500)"},                \
-    {"dport", 0, "udp-tunnel: UDP destination port (default 4500)"},          \
+    {"sport", 0, "udp-*: UDP source port (default 4500)"},                     \
+    {"dport", 0, "udp-*: UDP destination port (default 4500)"},               \
     {"esn", 1, "extended (64-bit) sequence numbers"},                          \
     {"packet", 0, "the IP packet, hex"}
 
@@ -269,7 +271,8 @@ static int cmd_unprotect(cli_ctx *c)
         uint64_t hi = cli_has(c, "seq-hi") ? cli_uint(c, "seq-hi", 0, UINT32_MAX) : 0;
         /* A fresh SA whose top is just below the packet: Appendix A2 then
          * infers exactly `hi`, and the ICV proves it. */
-        so = espc_seq_off(pkt, n, p.mode == IMSSEC_ESP_UDP_TUNNEL);
+        so = espc_seq_off(pkt, n,
+                          p.mode == IMSSEC_ESP_UDP_TUNNEL || p.mode == IMSSEC_ESP_UDP_TRANSPORT);
         if (so) {
             uint64_t full = hi << 32 | ((uint64_t)pkt[so] << 24 | (uint64_t)pkt[so + 1] << 16 |
                                         (uint64_t)pkt[so + 2] << 8 | pkt[so + 3]);
@@ -361,7 +364,9 @@ const cli_cmd cli_cmds_esp[] = {
      protect_opts, cmd_protect},
     {"esp-unprotect", "unprotect one ESP packet with a fresh inbound SA",
      "Prints result=ok|icv_failure|replay|bad_padding|malformed|no_sa|dummy|not_esp,\n"
-     "and on ok seq= (the full sequence number) and packet= (the plaintext IP packet).",
+     "and on ok seq= (the full sequence number) and packet= (the plaintext IP packet).\n"
+     "--mode udp-transport: --dport is the local UDP port the SA is bound to (default\n"
+     "4500); the inner TCP/UDP checksum is fixed per RFC 3948 3.1.2 (UDP over IPv4: 0).",
      unprotect_opts, cmd_unprotect},
     {"wireshark-esp-sa", "a line for Wireshark's esp_sa table",
      "Prints uat= for tshark -o 'uat:esp_sa:<line>' (with\n"

@@ -56,6 +56,17 @@ static int esp_isc_cipher(int enc)
            : enc == IMSSEC_ESP_ENC_DES_EDE3_CBC ? ISC_CIPHER_DES3_CBC
                                                 : ISC_CIPHER_NULL;
 }
+/* Transport and UDP-encapsulated transport share one path: the packet's
+ * own IP header is kept; UDP transport only adds or removes the RFC 3948
+ * UDP header between it and ESP. */
+static int esp_is_transport(int mode)
+{
+    return mode == IMSSEC_ESP_TRANSPORT || mode == IMSSEC_ESP_UDP_TRANSPORT;
+}
+static int esp_is_udp(int mode)
+{
+    return mode == IMSSEC_ESP_UDP_TUNNEL || mode == IMSSEC_ESP_UDP_TRANSPORT;
+}
 static size_t esp_addr_len(const imssec_esp_addr *a)
 {
     return a->family == 6 ? 16u : 4u;
@@ -239,9 +250,9 @@ static int esp_check_params(const imssec_esp_params *p)
         (p->esn != 0 && p->esn != 1))
         return IMSSEC_E_PARAM;
     if (p->mode != IMSSEC_ESP_TRANSPORT && p->mode != IMSSEC_ESP_TUNNEL &&
-        p->mode != IMSSEC_ESP_UDP_TUNNEL)
+        p->mode != IMSSEC_ESP_UDP_TUNNEL && p->mode != IMSSEC_ESP_UDP_TRANSPORT)
         return IMSSEC_E_PARAM;
-    if (p->mode == IMSSEC_ESP_UDP_TUNNEL && !IMSSEC_ENABLE_UDPENCAP)
+    if (esp_is_udp(p->mode) && !IMSSEC_ENABLE_UDPENCAP)
         return IMSSEC_E_UNSUPPORTED;
     switch (p->auth) {
     case IMSSEC_ESP_AUTH_NONE: klen = 0; break;
@@ -274,7 +285,7 @@ static int esp_check_params(const imssec_esp_params *p)
         return IMSSEC_E_PARAM;
     if (!p->esn && p->seq > UINT32_MAX)
         return IMSSEC_E_PARAM;
-    if (p->mode != IMSSEC_ESP_TRANSPORT) {
+    if (!esp_is_transport(p->mode)) {
         if (!esp_addr_ok(&p->src) || !esp_addr_ok(&p->dst))
             return p->src.family == 6 || p->dst.family == 6 ? IMSSEC_E_UNSUPPORTED
                                                              : IMSSEC_E_PARAM;
@@ -380,7 +391,7 @@ static int esp_plan_out(const imssec_esp_sa *sa, const uint8_t *in, size_t in_le
     memset(pl, 0, sizeof *pl);
     if (in_len < 1)
         return IMSSEC_E_MALFORMED;
-    if (sa->mode == IMSSEC_ESP_TRANSPORT) {
+    if (esp_is_transport(sa->mode)) {
         if ((in[0] >> 4) == 4)
             rc = esp_parse_v4(in, in_len, &pl->ip, IMSSEC_E_UNSUPPORTED);
         else if ((in[0] >> 4) == 6)
@@ -391,7 +402,7 @@ static int esp_plan_out(const imssec_esp_sa *sa, const uint8_t *in, size_t in_le
             return rc;
         if (pl->ip.len != in_len)
             return IMSSEC_E_MALFORMED; /* trailing bytes: refuse to guess */
-        pl->prefix = pl->ip.hlen;
+        pl->prefix = pl->ip.hlen + (sa->mode == IMSSEC_ESP_UDP_TRANSPORT ? 8u : 0u);
         pl->pay_off = pl->ip.hlen;
         pl->nh = pl->ip.nh;
     } else {
@@ -412,7 +423,7 @@ static int esp_plan_out(const imssec_esp_sa *sa, const uint8_t *in, size_t in_le
     pl->elen = (pl->pay_len + 2 + al - 1) / al * al;
     pl->out_len = pl->prefix + 8 + esp_iv_len(sa->enc) + pl->elen + esp_icv_len(sa->auth);
     /* IPv4 total length / IPv6 payload length are 16 bits */
-    if ((sa->mode == IMSSEC_ESP_TRANSPORT ? pl->ip.family : sa->src.family) == 4
+    if ((esp_is_transport(sa->mode) ? pl->ip.family : sa->src.family) == 4
             ? pl->out_len > 65535
             : pl->out_len - 40 > 65535)
         return IMSSEC_E_RANGE;
@@ -497,7 +508,7 @@ IMSSEC_API int imssec_esp_protect(imssec_esp_sa *sa, const imssec_io *io, const 
             return rc;
     }
     seq = sa->seq + 1;
-    if (sa->mode != IMSSEC_ESP_TRANSPORT) {
+    if (!esp_is_transport(sa->mode)) {
         if ((in[0] >> 4) == 4) {
             tos = in[1];
             df = (in[6] & 0x40) != 0;
@@ -510,15 +521,24 @@ IMSSEC_API int imssec_esp_protect(imssec_esp_sa *sa, const imssec_io *io, const 
     esp = out + pl.prefix;
     ct = esp + 8 + ivl;
     memmove(ct, in + pl.pay_off, pl.pay_len);
-    if (sa->mode == IMSSEC_ESP_TRANSPORT) {
-        memmove(out, in, pl.prefix);
+    if (esp_is_transport(sa->mode)) {
+        uint8_t proto = sa->mode == IMSSEC_ESP_UDP_TRANSPORT ? ESP_PROTO_UDP : ESP_PROTO;
+        memmove(out, in, pl.ip.hlen);
         if (pl.ip.family == 4) {
-            out[9] = ESP_PROTO;
+            out[9] = proto;
             isc_put_be16(out + 2, (uint16_t)pl.out_len);
             esp_ipv4_checksum(out, pl.ip.hlen);
         } else {
-            out[pl.ip.nh_off] = ESP_PROTO;
+            out[pl.ip.nh_off] = proto;
             isc_put_be16(out + 4, (uint16_t)(pl.out_len - 40));
+        }
+        if (sa->mode == IMSSEC_ESP_UDP_TRANSPORT) {
+            /* RFC 3948 2.1; the payload was already moved past it */
+            uint8_t *u = out + pl.ip.hlen;
+            isc_put_be16(u, sa->sport);
+            isc_put_be16(u + 2, sa->dport);
+            isc_put_be16(u + 4, (uint16_t)(pl.out_len - pl.ip.hlen));
+            u[6] = u[7] = 0; /* IPv4: SHOULD be 0; IPv6: computed below */
         }
     } else {
         esp_write_outer(sa, out, &pl, seq, tos, df);
@@ -537,6 +557,13 @@ IMSSEC_API int imssec_esp_protect(imssec_esp_sa *sa, const imssec_io *io, const 
     if (sa->mode == IMSSEC_ESP_UDP_TUNNEL && sa->src.family == 6) {
         uint8_t *u = out + 40;
         isc_put_be16(u + 6, esp_udp_checksum(6, sa->src.a, sa->dst.a, u, pl.out_len - 40));
+    }
+    if (sa->mode == IMSSEC_ESP_UDP_TRANSPORT && pl.ip.family == 6) {
+        /* RFC 6935 permits a zero UDP checksum on IPv6 only for tunnel
+         * protocols that opt in (RFC 6936); we compute it, which every
+         * receiver accepts.  Pseudo-header: the addresses in the header. */
+        uint8_t *u = out + pl.ip.hlen;
+        isc_put_be16(u + 6, esp_udp_checksum(6, out + 8, out + 24, u, pl.out_len - pl.ip.hlen));
     }
     isc_wipe(ivb, sizeof ivb);
     sa->seq = seq;
@@ -654,7 +681,7 @@ static int esp_open(imssec_esp_sa *sa, const uint8_t *e, size_t n, uint8_t *out,
     pay_len = elen - 2 - padlen; /* >= tail_off */
     len = pay_len;
     /* 2. Tunnel: the inner header is in the first block. */
-    if (sa->mode != IMSSEC_ESP_TRANSPORT) {
+    if (!esp_is_transport(sa->mode)) {
         if (sa->enc == IMSSEC_ESP_ENC_NULL || tail_off == 0) {
             hp = sa->enc == IMSSEC_ESP_ENC_NULL ? ct : tp;
         } else {
@@ -699,6 +726,44 @@ done:
     return rc == IMSSEC_OK ? IMSSEC_OK : esp_drop(sa, rc);
 }
 
+/* RFC 3948 3.1.2 (transport mode decapsulation): a NAT changed the outer
+ * addresses the sender's TCP/UDP checksum covers.  Without NAT-OA we take
+ * option 3 for TCP and for UDP over IPv6 (recompute the checksum over the
+ * rebuilt packet's pseudo-header: the addresses in its header) and option
+ * 4 for UDP over IPv4 (checksum 0 = none, RFC 768).  The packet is
+ * authentic (ICV verified), so this only restores what the NAT broke.  An
+ * inner segment too short to hold its checksum is left as it is (the
+ * transport layer drops it). */
+static void esp_fix_l4(uint8_t *pkt, const esp_ip *ip, uint8_t nh, size_t l4_len)
+{
+    uint8_t *l4 = pkt + ip->hlen;
+    size_t alen = ip->family == 6 ? 16u : 4u, ck;
+    const uint8_t *src = pkt + (ip->family == 6 ? 8 : 12), *dst = src + alen;
+    uint32_t sum;
+    uint16_t r;
+    if (nh == ESP_PROTO_UDP && l4_len >= 8) {
+        if (ip->family == 4) {
+            l4[6] = l4[7] = 0;
+            return;
+        }
+        ck = 6;
+    } else if (nh == 6 && l4_len >= 20) { /* TCP */
+        ck = 16;
+    } else {
+        return;
+    }
+    l4[ck] = l4[ck + 1] = 0;
+    sum = esp_sum(0, src, alen);
+    sum = esp_sum(sum, dst, alen);
+    sum += nh;
+    sum += (uint32_t)(l4_len >> 16) + (uint32_t)(l4_len & 0xffff);
+    sum = esp_sum(sum, l4, l4_len);
+    r = (uint16_t)~sum;
+    if (r == 0 && nh == ESP_PROTO_UDP)
+        r = 0xffff; /* RFC 768: 0 would mean "no checksum" */
+    isc_put_be16(l4 + ck, r);
+}
+
 IMSSEC_API int imssec_esp_unprotect(imssec_esp_sa *sa, const uint8_t *in, size_t in_len,
                                     uint8_t *out, size_t out_cap, size_t *out_len,
                                     uint64_t *seq)
@@ -717,7 +782,7 @@ IMSSEC_API int imssec_esp_unprotect(imssec_esp_sa *sa, const uint8_t *in, size_t
         *out_len = in_len;
         return IMSSEC_E_SPACE;
     }
-    target = sa->mode == IMSSEC_ESP_UDP_TUNNEL ? ESP_PROTO_UDP : ESP_PROTO;
+    target = esp_is_udp(sa->mode) ? ESP_PROTO_UDP : ESP_PROTO;
     if (in_len >= 1 && (in[0] >> 4) == 4)
         rc = esp_parse_v4(in, in_len, &ip, IMSSEC_E_MALFORMED);
     else if (in_len >= 1 && (in[0] >> 4) == 6)
@@ -729,12 +794,16 @@ IMSSEC_API int imssec_esp_unprotect(imssec_esp_sa *sa, const uint8_t *in, size_t
     if (rc != IMSSEC_OK)
         return esp_drop(sa, rc);
     esp_off = ip.hlen;
-    if (sa->mode == IMSSEC_ESP_UDP_TUNNEL) {
+    if (esp_is_udp(sa->mode)) {
         size_t ul;
         if (ip.len - esp_off < 8)
             return esp_drop(sa, IMSSEC_E_MALFORMED);
         ul = isc_be16(in + esp_off + 4);
         if (ul < 8 || ul != ip.len - esp_off)
+            return esp_drop(sa, IMSSEC_E_MALFORMED);
+        /* UDP transport: the SA is bound to its local port (the tunnel
+         * path leaves port demultiplexing to the caller's socket). */
+        if (sa->mode == IMSSEC_ESP_UDP_TRANSPORT && isc_be16(in + esp_off + 2) != sa->dport)
             return esp_drop(sa, IMSSEC_E_MALFORMED);
         /* RFC 3948 2.2 / 2.3: IKE and keepalives are not for the SA */
         if (ul == 9 && in[esp_off + 8] == 0xff)
@@ -743,14 +812,14 @@ IMSSEC_API int imssec_esp_unprotect(imssec_esp_sa *sa, const uint8_t *in, size_t
             return IMSSEC_E_NOT_ESP;
         esp_off += 8;
     }
-    dst_off = sa->mode == IMSSEC_ESP_TRANSPORT ? esp_off : 0;
+    dst_off = esp_is_transport(sa->mode) ? ip.hlen : 0; /* the UDP header goes */
     rc = esp_open(sa, in + esp_off, ip.len - esp_off, out, dst_off, out == in, &pt_len, &nh, &s);
     if (rc != IMSSEC_OK)
         return rc;
-    if (sa->mode == IMSSEC_ESP_TRANSPORT) {
+    if (esp_is_transport(sa->mode)) {
         if (out != in)
-            memcpy(out, in, esp_off);
-        len = esp_off + pt_len;
+            memcpy(out, in, ip.hlen);
+        len = ip.hlen + pt_len;
         if (ip.family == 4) {
             out[9] = nh;
             isc_put_be16(out + 2, (uint16_t)len);
@@ -759,6 +828,8 @@ IMSSEC_API int imssec_esp_unprotect(imssec_esp_sa *sa, const uint8_t *in, size_t
             out[ip.nh_off] = nh;
             isc_put_be16(out + 4, (uint16_t)(len - 40));
         }
+        if (sa->mode == IMSSEC_ESP_UDP_TRANSPORT)
+            esp_fix_l4(out, &ip, nh, pt_len);
     } else {
         len = pt_len; /* the inner packet, checked by esp_open */
     }
@@ -779,7 +850,7 @@ IMSSEC_API int imssec_esp_unprotect_esp(imssec_esp_sa *sa, const uint8_t *esp, s
     uint64_t s = 0;
     int rc;
     if (!sa || !esp || !out || !out_len || sa->setup_ != ESP_MAGIC ||
-        sa->dir != IMSSEC_ESP_INBOUND || sa->mode == IMSSEC_ESP_TRANSPORT)
+        sa->dir != IMSSEC_ESP_INBOUND || esp_is_transport(sa->mode))
         return IMSSEC_E_PARAM;
     if (out != esp && esp_overlap(esp, len, out, out_cap))
         return IMSSEC_E_PARAM;
