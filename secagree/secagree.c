@@ -570,6 +570,17 @@ static int sec_put_value(isc_sbuf *b, const char *known, const char *t, size_t t
     return IMSSEC_OK;
 }
 
+/* ";name=value" for an enumerated parameter whose value must lie in
+ * [lo, unknown]; IMSSEC_E_PARAM (nothing meaningful written) otherwise. */
+static int sec_put_enum(isc_sbuf *b, const char *prefix, int v, int lo, int unknown,
+                        const char *const *names, const char *text, size_t text_len)
+{
+    if (v < lo || v > unknown)
+        return IMSSEC_E_PARAM;
+    isc_sb_puts(b, prefix);
+    return sec_put_value(b, v == unknown ? NULL : names[v], text, text_len);
+}
+
 static void sec_put_q(isc_sbuf *b, unsigned q)
 {
     char d[5];
@@ -607,34 +618,20 @@ static int sec_build_one(isc_sbuf *b, const imssec_sec_mech *m)
     }
     if (m->kind != IMSSEC_SEC_IPSEC_3GPP)
         pr &= IMSSEC_SECP_Q;
-    if (pr & IMSSEC_SECP_ALG) {
-        if (m->alg <= IMSSEC_ALG_ABSENT || m->alg > IMSSEC_ALG_UNKNOWN)
-            return IMSSEC_E_PARAM;
-        isc_sb_puts(b, ";alg=");
-        r |= sec_put_value(b, m->alg == IMSSEC_ALG_UNKNOWN ? NULL : sec_alg_names[m->alg],
-                           m->alg_text, m->alg_len);
-    }
-    if (pr & IMSSEC_SECP_EALG) {
-        if (m->ealg < 0 || m->ealg > IMSSEC_EALG_UNKNOWN)
-            return IMSSEC_E_PARAM;
-        isc_sb_puts(b, ";ealg=");
-        r |= sec_put_value(b, m->ealg == IMSSEC_EALG_UNKNOWN ? NULL : sec_ealg_names[m->ealg],
-                           m->ealg_text, m->ealg_len);
-    }
-    if (pr & IMSSEC_SECP_PROT) {
-        if (m->prot < 0 || m->prot > IMSSEC_PROT_UNKNOWN)
-            return IMSSEC_E_PARAM;
-        isc_sb_puts(b, ";prot=");
-        r |= sec_put_value(b, m->prot == IMSSEC_PROT_UNKNOWN ? NULL : sec_prot_names[m->prot],
-                           m->prot_text, m->prot_len);
-    }
-    if (pr & IMSSEC_SECP_MOD) {
-        if (m->mod < 0 || m->mod > IMSSEC_MODE_UNKNOWN)
-            return IMSSEC_E_PARAM;
-        isc_sb_puts(b, ";mod=");
-        r |= sec_put_value(b, m->mod == IMSSEC_MODE_UNKNOWN ? NULL : sec_mode_names[m->mod],
-                           m->mod_text, m->mod_len);
-    }
+    /* the four enumerated parameters: a known value is written by name, an
+     * unknown one (value == its *_UNKNOWN) from its preserved text */
+    if (pr & IMSSEC_SECP_ALG)
+        r |= sec_put_enum(b, ";alg=", (int)m->alg, IMSSEC_ALG_HMAC_MD5_96, IMSSEC_ALG_UNKNOWN,
+                          sec_alg_names, m->alg_text, m->alg_len);
+    if (pr & IMSSEC_SECP_EALG)
+        r |= sec_put_enum(b, ";ealg=", (int)m->ealg, IMSSEC_EALG_NULL, IMSSEC_EALG_UNKNOWN,
+                          sec_ealg_names, m->ealg_text, m->ealg_len);
+    if (pr & IMSSEC_SECP_PROT)
+        r |= sec_put_enum(b, ";prot=", (int)m->prot, IMSSEC_PROT_ESP, IMSSEC_PROT_UNKNOWN,
+                          sec_prot_names, m->prot_text, m->prot_len);
+    if (pr & IMSSEC_SECP_MOD)
+        r |= sec_put_enum(b, ";mod=", (int)m->mod, IMSSEC_MODE_TRANS, IMSSEC_MODE_UNKNOWN,
+                          sec_mode_names, m->mod_text, m->mod_len);
     if (r)
         return IMSSEC_E_PARAM;
     if (((pr & IMSSEC_SECP_SPI_C) && m->spi_c == 0) || ((pr & IMSSEC_SECP_SPI_S) && m->spi_s == 0) ||
