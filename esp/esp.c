@@ -67,10 +67,6 @@ static int esp_is_udp(int mode)
 {
     return mode == IMSSEC_ESP_UDP_TUNNEL || mode == IMSSEC_ESP_UDP_TRANSPORT;
 }
-static size_t esp_addr_len(const imssec_esp_addr *a)
-{
-    return a->family == 6 ? 16u : 4u;
-}
 
 /* ---- checksums ------------------------------------------------------------ */
 
@@ -440,17 +436,18 @@ IMSSEC_API size_t imssec_esp_protect_size(const imssec_esp_sa *sa, const uint8_t
     return pl.out_len;
 }
 
-/* Outer header for tunnel modes at out[0..prefix). */
-static void esp_write_outer(const imssec_esp_sa *sa, uint8_t *out, const esp_plan *pl,
-                            uint64_t seq, uint8_t tos, int df)
+/* An outer IPv4 or IPv6 header (no options, no extension headers) from the
+ * SA's addresses, for a packet of `total` bytes carrying `proto`.  Shared by
+ * the tunnel modes and the RFC 3948 keepalive. */
+static void esp_put_outer_ip(const imssec_esp_sa *sa, uint8_t *out, size_t total, uint16_t id,
+                             uint8_t tos, int df, uint8_t proto)
 {
-    size_t ihl = sa->src.family == 6 ? 40u : 20u, alen = esp_addr_len(&sa->src);
-    uint8_t proto = sa->mode == IMSSEC_ESP_UDP_TUNNEL ? ESP_PROTO_UDP : ESP_PROTO;
     if (sa->src.family == 4) {
+        memset(out, 0, 20);
         out[0] = 0x45;
         out[1] = tos;
-        isc_put_be16(out + 2, (uint16_t)pl->out_len);
-        isc_put_be16(out + 4, (uint16_t)seq); /* unique per SA until rekey */
+        isc_put_be16(out + 2, (uint16_t)total);
+        isc_put_be16(out + 4, id);
         isc_put_be16(out + 6, df ? 0x4000 : 0);
         out[8] = 64;
         out[9] = proto;
@@ -461,12 +458,22 @@ static void esp_write_outer(const imssec_esp_sa *sa, uint8_t *out, const esp_pla
         out[0] = (uint8_t)(0x60 | tos >> 4);
         out[1] = (uint8_t)(tos << 4);
         out[2] = out[3] = 0;
-        isc_put_be16(out + 4, (uint16_t)(pl->out_len - 40));
+        isc_put_be16(out + 4, (uint16_t)(total - 40));
         out[6] = proto;
         out[7] = 64;
-        memcpy(out + 8, sa->src.a, alen);
-        memcpy(out + 24, sa->dst.a, alen);
+        memcpy(out + 8, sa->src.a, 16);
+        memcpy(out + 24, sa->dst.a, 16);
     }
+}
+
+/* Outer header for tunnel modes at out[0..prefix). */
+static void esp_write_outer(const imssec_esp_sa *sa, uint8_t *out, const esp_plan *pl,
+                            uint64_t seq, uint8_t tos, int df)
+{
+    size_t ihl = sa->src.family == 6 ? 40u : 20u;
+    uint8_t proto = sa->mode == IMSSEC_ESP_UDP_TUNNEL ? ESP_PROTO_UDP : ESP_PROTO;
+    /* the IPv4 ID is the low sequence bits: unique per SA until rekey */
+    esp_put_outer_ip(sa, out, pl->out_len, (uint16_t)seq, tos, df, proto);
     if (sa->mode == IMSSEC_ESP_UDP_TUNNEL) {
         uint8_t *u = out + ihl;
         isc_put_be16(u, sa->sport);

@@ -74,28 +74,12 @@ IMSSEC_API int imssec_esp_keepalive_build(const imssec_esp_sa *sa, uint8_t *out,
     *out_len = n;
     if (out_cap < n)
         return IMSSEC_E_SPACE;
-    memset(out, 0, n);
-    if (sa->src.family == 4) {
-        out[0] = 0x45;
-        isc_put_be16(out + 2, (uint16_t)n);
-        isc_put_be16(out + 6, 0x4000);
-        out[8] = 64;
-        out[9] = ESP_PROTO_UDP;
-        memcpy(out + 12, sa->src.a, 4);
-        memcpy(out + 16, sa->dst.a, 4);
-        esp_ipv4_checksum(out, 20);
-    } else {
-        out[0] = 0x60;
-        isc_put_be16(out + 4, 9);
-        out[6] = ESP_PROTO_UDP;
-        out[7] = 64;
-        memcpy(out + 8, sa->src.a, 16);
-        memcpy(out + 24, sa->dst.a, 16);
-    }
+    esp_put_outer_ip(sa, out, n, 0, 0, 1, ESP_PROTO_UDP);
     u = out + ihl;
     isc_put_be16(u, sa->sport);
     isc_put_be16(u + 2, sa->dport);
     isc_put_be16(u + 4, 9);
+    u[6] = u[7] = 0; /* the checksum is computed over a zero checksum field */
     u[8] = 0xff;
     isc_put_be16(u + 6, esp_udp_checksum(sa->src.family, sa->src.a, sa->dst.a, u, 9));
     return IMSSEC_OK;

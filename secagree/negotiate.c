@@ -66,6 +66,21 @@ static int sec_mode_of(const imssec_sec_mech *m)
     return (m->present & IMSSEC_SECP_MOD) ? m->mod : IMSSEC_MODE_TRANS;
 }
 
+/* 1 if policy entry k goes into the Security-Server list (SM6): not a
+ * NULL-encryption pair when confidentiality is required, and, when it is
+ * never used, only the first pair of each integrity algorithm. */
+static int sec_server_lists(const imssec_sec_pcscf_policy *pol, int conf, size_t k)
+{
+    size_t j;
+    if (conf == IMSSEC_CONF_REQUIRED && pol->pairs[k].ealg == IMSSEC_EALG_NULL)
+        return 0;
+    if (conf == IMSSEC_CONF_NEVER)
+        for (j = 0; j < k; j++)
+            if (pol->pairs[j].alg == pol->pairs[k].alg)
+                return 0;
+    return 1;
+}
+
 IMSSEC_API int imssec_secagree_pcscf_negotiate(const imssec_sec_mech *client, size_t n_client,
                                                const imssec_sec_pcscf_policy *pol, int nat,
                                                imssec_sec_mech *server, size_t cap,
@@ -157,16 +172,8 @@ IMSSEC_API int imssec_secagree_pcscf_negotiate(const imssec_sec_mech *client, si
     }
 
     /* The Security-Server list (SM6). */
-    for (k = 0; k < pol->n_pairs; k++) {
-        int dup = 0;
-        if (conf == IMSSEC_CONF_REQUIRED && pol->pairs[k].ealg == IMSSEC_EALG_NULL)
-            continue;
-        if (conf == IMSSEC_CONF_NEVER)
-            for (j = 0; j < k; j++)
-                dup |= pol->pairs[j].alg == pol->pairs[k].alg;
-        if (!dup)
-            need++;
-    }
+    for (k = 0; k < pol->n_pairs; k++)
+        need += (size_t)sec_server_lists(pol, conf, k);
     if (need > cap) {
         *n_server = need;
         return IMSSEC_E_SPACE;
@@ -174,13 +181,7 @@ IMSSEC_API int imssec_secagree_pcscf_negotiate(const imssec_sec_mech *client, si
     need = 0;
     for (k = 0; k < pol->n_pairs; k++) {
         imssec_sec_mech *s;
-        int dup = 0;
-        if (conf == IMSSEC_CONF_REQUIRED && pol->pairs[k].ealg == IMSSEC_EALG_NULL)
-            continue;
-        if (conf == IMSSEC_CONF_NEVER)
-            for (j = 0; j < k; j++)
-                dup |= pol->pairs[j].alg == pol->pairs[k].alg;
-        if (dup)
+        if (!sec_server_lists(pol, conf, k))
             continue;
         s = &server[need++];
         memset(s, 0, sizeof *s);
