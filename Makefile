@@ -26,7 +26,8 @@ POSIX    := -D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64
 CFLAGS_ALL = $(WARN) $(OPT) $(SAN) $(MBEDTLS_CFLAGS) $(EXTRA_CFLAGS)
 SOVERSION := 0
 
-MODULE_SRCS := $(wildcard aka/*.c secagree/*.c esp/*.c sa/*.c) $(wildcard aka/*.h secagree/*.h esp/*.h sa/*.h)
+MODULE_DIRS := core aka secagree esp sa media
+MODULE_SRCS := $(foreach d,$(MODULE_DIRS),$(wildcard $(d)/*.c $(d)/*.h))
 LIB_DEPS := imssec.h $(IMSSEC_SRC) $(MODULE_SRCS)
 CLI_SRCS := $(wildcard cli/*.c)
 CLI_HDRS := $(wildcard cli/*.h)
@@ -57,8 +58,15 @@ $(BUILD)/imssec: $(CLI_SRCS) $(CLI_HDRS) $(BUILD)/libimssec.a
 # ---- tests ------------------------------------------------------------------
 # One test cell = one build directory TB with its own compiler and flags.
 TB ?= $(BUILD)/t/default
-TEST_SRCS := $(wildcard test/test_*.c) test/t_main.c
-WB_SRCS   := $(wildcard test/wb_*.c)
+# The unit tests: test/<module>/*.c (wb_*.c there white-box: #included into
+# the library's translation unit, see test/lib_under_test.c; the rest public
+# API), and any test/test_*.c / test/wb_*.c still at the top.  The other
+# directories of test/ are not unit tests.
+TEST_NOT_UNIT := peer fuzz bench cli golden vectors configs
+TEST_MOD_SRCS := $(sort $(filter-out $(TEST_NOT_UNIT:%=test/%/%),$(wildcard test/*/*.c)))
+TEST_MOD_WB   := $(foreach f,$(TEST_MOD_SRCS),$(if $(filter wb_%,$(notdir $(f))),$(f)))
+TEST_SRCS := $(sort $(wildcard test/test_*.c)) $(filter-out $(TEST_MOD_WB),$(TEST_MOD_SRCS)) test/t_main.c
+WB_SRCS   := $(sort $(wildcard test/wb_*.c)) $(TEST_MOD_WB)
 FUZZ_SRCS := $(wildcard test/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst test/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 
@@ -112,6 +120,7 @@ BENCH_NAMES := $(patsubst test/bench/bench_%.c,%,$(BENCH_SRCS))
 # Per-benchmark extra libraries (for a reference implementation measured in
 # the same run): BENCH_LIBS_<name>.
 BENCH_LIBS_aka = -losmogsm -losmocore
+BENCH_LIBS_srtp = -lsrtp2
 bench: $(addprefix $(BUILD)/bench/bench_,$(BENCH_NAMES))
 	@for b in $^; do echo "== $$b"; $$b || exit 1; done
 $(BUILD)/bench/imssec.o: $(LIB_DEPS)
@@ -122,19 +131,27 @@ $(BUILD)/bench/bench_%: test/bench/bench_%.c $(BUILD)/bench/imssec.o
 
 # ---- examples ---------------------------------------------------------------
 # The reference integrations: imssec.h + POSIX sockets, built like any user
-# program against the static library.
-EX_COMMON := examples/sip.c examples/ipsec.c
-EX_HDRS   := examples/sip.h examples/ipsec.h
+# program against the static library.  ue, pcscf and scscf share the files
+# of EX_COMMON (SIP text, sockets, capture, the data plane around the
+# library's esp/ pool, the user-space TCP, SIP over the SAs); minimal_ue is
+# one file on imssec.h alone.
+EX_COMMON := examples/sip.c examples/ladder.c examples/net.c examples/pcap.c \
+             examples/ipsec.c examples/tcp_lite.c examples/sip_io.c
+EX_HDRS   := $(EX_COMMON:.c=.h)
 EX_PROGS  := $(BUILD)/ue $(BUILD)/pcscf $(BUILD)/scscf
-.PHONY: examples
-examples: $(EX_PROGS)
+.PHONY: examples minimal_ue
+examples: $(EX_PROGS) $(BUILD)/minimal_ue
 $(EX_PROGS): $(BUILD)/%: examples/%.c $(EX_COMMON) $(EX_HDRS) imssec.h $(BUILD)/libimssec.a
 	$(CC) $(CFLAGS_ALL) $(POSIX) -o $@ $< $(EX_COMMON) $(BUILD)/libimssec.a $(MBEDTLS_LIBS)
+minimal_ue: $(BUILD)/minimal_ue
+$(BUILD)/minimal_ue: examples/minimal_ue.c imssec.h $(BUILD)/libimssec.a
+	$(CC) $(CFLAGS_ALL) $(POSIX) -o $@ $< $(BUILD)/libimssec.a $(MBEDTLS_LIBS)
 # ---- end examples -----------------------------------------------------------
 
 # ---- demo ---------------------------------------------------------------------
+# make demo [MODE=udp|transport] [TRANSPORT=udp|tcp] [DEMO_ARGS="--sync-failure ..."]
 demo:
-	@bash examples/demo.sh $(if $(MODE),--mode $(MODE)) $(DEMO_ARGS)
+	@bash examples/demo.sh $(if $(MODE),--mode $(MODE)) $(if $(TRANSPORT),--transport $(TRANSPORT)) $(DEMO_ARGS)
 
 # ---- install ------------------------------------------------------------------
 install: all

@@ -168,57 +168,60 @@ IMSSEC_API int imssec_aka_auts_verify(const imssec_milenage *m, const uint8_t ra
 
 /* ---- nonce ------------------------------------------------------------------ */
 
-IMSSEC_API int imssec_aka_nonce_encode(const uint8_t rand[16], const uint8_t autn[16],
-                                       const uint8_t *server_data, size_t sd_len, int padded,
-                                       char *out, size_t cap, size_t *out_len)
+IMSSEC_API int imssec_aka_nonce_encode(const uint8_t rand[IMSSEC_AKA_RAND_LEN],
+                                       const uint8_t autn[IMSSEC_AKA_AUTN_LEN],
+                                       const uint8_t *server_data, size_t server_data_len,
+                                       int padded, char *out, size_t out_cap, size_t *out_len)
 {
     uint8_t raw[32 + IMSSEC_AKA_NONCE_DATA_MAX];
     char txt[(32 + IMSSEC_AKA_NONCE_DATA_MAX + 2) / 3 * 4];
-    size_t n = 32 + sd_len, tn = 0, need;
-    if (sd_len > IMSSEC_AKA_NONCE_DATA_MAX || (sd_len && !server_data) || !out_len)
+    size_t n = 32 + server_data_len, tn = 0, need;
+    if (!rand || !autn || server_data_len > IMSSEC_AKA_NONCE_DATA_MAX ||
+        (server_data_len && !server_data) || !out_len || (out_cap && !out))
         return IMSSEC_E_PARAM;
     memcpy(raw, rand, 16);
     memcpy(raw + 16, autn, 16);
-    if (sd_len)
-        memcpy(raw + 32, server_data, sd_len);
+    if (server_data_len)
+        memcpy(raw + 32, server_data, server_data_len);
     (void)imssec_base64_encode(raw, n, txt, sizeof txt, &tn);
     need = tn;
     if (!padded)
         while (need > 0 && txt[need - 1] == '=')
             need--;
     *out_len = need;
-    if (need > cap)
+    if (need > out_cap)
         return IMSSEC_E_SPACE;
     memcpy(out, txt, need);
     return IMSSEC_OK;
 }
 
-IMSSEC_API int imssec_aka_nonce_decode(const char *text, size_t len, uint8_t rand[16],
-                                       uint8_t autn[16], uint8_t *server_data, size_t sd_cap,
-                                       size_t *sd_len)
+IMSSEC_API int imssec_aka_nonce_decode(imssec_str nonce, uint8_t rand[IMSSEC_AKA_RAND_LEN],
+                                       uint8_t autn[IMSSEC_AKA_AUTN_LEN], uint8_t *server_data,
+                                       size_t server_data_cap, size_t *server_data_len)
 {
     uint8_t raw[32 + IMSSEC_AKA_NONCE_DATA_MAX];
     size_t need = 0;
     int rc;
-    if (!text && len)
+    if ((!nonce.p && nonce.n) || !rand || !autn || (server_data_cap && !server_data))
         return IMSSEC_E_PARAM;
-    rc = imssec_base64_decode(text, len, raw, 0, &need);
-    if (rc == IMSSEC_E_SYNTAX || rc == IMSSEC_E_PARAM)
+    rc = imssec_base64_decode(nonce, NULL, 0, &need);
+    if (rc == IMSSEC_E_SYNTAX || rc == IMSSEC_E_PARAM || need < 32)
         return IMSSEC_E_SYNTAX;
-    if (need < 32)
-        return IMSSEC_E_SYNTAX;
-    if (need > sizeof raw || (server_data && need - 32 > sd_cap)) {
-        if (sd_len)
-            *sd_len = need - 32;
+    if (need > sizeof raw)
+        return IMSSEC_E_RANGE; /* more server data than IMSSEC_AKA_NONCE_DATA_MAX */
+    if (server_data && need - 32 > server_data_cap) {
+        if (server_data_len)
+            *server_data_len = need - 32;
         return IMSSEC_E_SPACE;
     }
-    if (imssec_base64_decode(text, len, raw, sizeof raw, &need) != IMSSEC_OK)
+    if (imssec_base64_decode(nonce, raw, sizeof raw, &need) != IMSSEC_OK)
         return IMSSEC_E_SYNTAX;
     memcpy(rand, raw, 16);
     memcpy(autn, raw + 16, 16);
     if (server_data && need > 32)
         memcpy(server_data, raw + 32, need - 32);
-    if (sd_len)
-        *sd_len = need - 32;
+    if (server_data_len)
+        *server_data_len = need - 32;
+    isc_wipe(raw, sizeof raw);
     return IMSSEC_OK;
 }

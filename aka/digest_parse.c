@@ -13,47 +13,41 @@
 typedef struct dig_cur {
     const char *p;
     size_t n, i;
+    const char *why; /* set where a parse fails: the errinfo `what` */
 } dig_cur;
 
-/* RFC 3261 token characters */
-static int dig_is_token(unsigned char c)
+/* A syntax error at the cursor, with its reason. */
+#define DIG_BAD(c, msg) ((c)->why = (msg), IMSSEC_E_SYNTAX)
+
+/* Report a failed parse through the optional errinfo. */
+static int dig_report(imssec_errinfo *err, int rc, const dig_cur *c, size_t item,
+                      const char *clause)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return 1;
-    switch (c) {
-    case '-': case '.': case '!': case '%': case '*': case '_':
-    case '+': case '`': case '\'': case '~':
-        return 1;
-    default:
-        return 0;
+    isc_fail(err, rc,
+             c->why ? c->why
+                    : rc == IMSSEC_E_RANGE ? "more unknown parameters than IMSSEC_DIGEST_EXTRA_MAX"
+                                           : "malformed header value",
+             clause);
+    if (err) {
+        err->offset = c->i;
+        err->item_index = item;
+        if (rc == IMSSEC_E_RANGE)
+            err->limit = IMSSEC_DIGEST_EXTRA_MAX;
     }
+    return rc;
 }
 
-/* Skip LWS = [*WSP CRLF] 1*WSP (bare LF tolerated).  A line break not
- * followed by whitespace ends the value: it is left for the caller, which
- * then fails on it. */
+/* The cursor-style wrappers over core/lex.c, the library's one RFC 3261
+ * lexer (the sec-agree parser uses the same functions). */
 static void dig_lws(dig_cur *c)
 {
-    for (;;) {
-        if (c->i < c->n && (c->p[c->i] == ' ' || c->p[c->i] == '\t')) {
-            c->i++;
-        } else if (c->i + 2 < c->n && c->p[c->i] == '\r' && c->p[c->i + 1] == '\n' &&
-                   (c->p[c->i + 2] == ' ' || c->p[c->i + 2] == '\t')) {
-            c->i += 3;
-        } else if (c->i + 1 < c->n && c->p[c->i] == '\n' &&
-                   (c->p[c->i + 1] == ' ' || c->p[c->i + 1] == '\t')) {
-            c->i += 2;
-        } else {
-            return;
-        }
-    }
+    c->i = isc_lex_lws(c->p, c->n, c->i);
 }
 
-static int dig_token(dig_cur *c, imssec_digest_str *out)
+static int dig_token(dig_cur *c, imssec_str *out)
 {
     size_t s = c->i;
-    while (c->i < c->n && dig_is_token((unsigned char)c->p[c->i]))
-        c->i++;
+    c->i = isc_lex_token(c->p, c->n, c->i);
     out->p = c->p + s;
     out->n = c->i - s;
     return out->n ? 0 : -1;
@@ -61,71 +55,32 @@ static int dig_token(dig_cur *c, imssec_digest_str *out)
 
 /* quoted-string (RFC 3261 25.1): the slice excludes the quotes and keeps
  * quoted-pairs. */
-static int dig_quoted(dig_cur *c, imssec_digest_str *out)
+static int dig_quoted(dig_cur *c, imssec_str *out)
 {
-    size_t s;
+    size_t e;
     if (c->i >= c->n || c->p[c->i] != '"')
         return -1;
-    s = ++c->i;
-    while (c->i < c->n) {
-        unsigned char ch = (unsigned char)c->p[c->i];
-        if (ch == '"') {
-            out->p = c->p + s;
-            out->n = c->i - s;
-            c->i++;
-            return 0;
-        }
-        if (ch == '\\') {
-            unsigned char e;
-            if (c->i + 1 >= c->n)
-                return -1;
-            e = (unsigned char)c->p[c->i + 1];
-            if (e == '\r' || e == '\n' || e > 0x7f)
-                return -1;
-            c->i += 2;
-            continue;
-        }
-        if (ch == '\r' || ch == '\n') {
-            size_t before = c->i;
-            dig_lws(c);
-            if (c->i == before)
-                return -1; /* a line break that is not LWS */
-            continue;
-        }
-        if (ch < 0x20 && ch != '\t')
-            return -1;
-        if (ch == 0x7f)
-            return -1;
-        c->i++;
-    }
-    return -1; /* unterminated */
+    e = isc_lex_quoted(c->p, c->n, c->i);
+    if (e == 0)
+        return -1;
+    out->p = c->p + c->i + 1;
+    out->n = e - c->i - 2;
+    c->i = e;
+    return 0;
 }
 
-IMSSEC_API int imssec_digest_unquote(imssec_digest_str s, char *out, size_t cap,
-                                     size_t *out_len)
+IMSSEC_API int imssec_digest_unquote(imssec_str s, char *out, size_t out_cap, size_t *out_len)
 {
-    size_t i, n = 0;
-    if (!out_len || (!s.p && s.n))
+    if (!out_len || (!s.p && s.n) || (out_cap && !out))
         return IMSSEC_E_PARAM;
-    for (i = 0; i < s.n; i++, n++) {
-        if (s.p[i] == '\\') {
-            if (++i >= s.n)
-                return IMSSEC_E_SYNTAX;
-        }
-    }
-    *out_len = n;
-    if (n > cap)
-        return IMSSEC_E_SPACE;
-    for (i = 0, n = 0; i < s.n; i++)
-        out[n++] = s.p[i] == '\\' ? s.p[++i] : s.p[i];
-    return IMSSEC_OK;
+    return isc_lex_unquote(s, out, out_cap, out_len);
 }
 
 /* One auth-param: name = (token | quoted-string).  For a challenge's first
  * element also token68.  Returns 0, 1 when the token is a new scheme (cursor
  * restored to it), -1 on syntax error. */
 typedef struct dig_kv {
-    imssec_digest_str name, value;
+    imssec_str name, value;
     int quoted;
 } dig_kv;
 
@@ -197,7 +152,7 @@ static int dig_add_extra(imssec_digest_param *extra, size_t *n_extra, const dig_
             return IMSSEC_E_SYNTAX;
     }
     if (*n_extra >= IMSSEC_DIGEST_EXTRA_MAX)
-        return IMSSEC_E_SPACE;
+        return IMSSEC_E_RANGE; /* more than the configured bound: not a size the caller can fix */
     extra[*n_extra].name = kv->name;
     extra[*n_extra].value = kv->value;
     extra[*n_extra].quoted = kv->quoted;
@@ -217,15 +172,15 @@ static int dig_name_index(const dig_kv *kv, const char *const *names, int count)
 
 /* qop list of a challenge: quoted "auth,auth-int" (a bare token is
  * tolerated); unknown options are ignored, empty elements allowed. */
-static int dig_qop_mask(imssec_digest_str v, unsigned *mask)
+static int dig_qop_mask(imssec_str v, unsigned *mask)
 {
     dig_cur c;
     unsigned m = 0;
-    c.p = v.p;
+    c.p = v.p ? v.p : "";
     c.n = v.n;
     c.i = 0;
     for (;;) {
-        imssec_digest_str t;
+        imssec_str t;
         (void)dig_skip_empty(&c);
         if (c.i >= c.n)
             break;
@@ -244,11 +199,11 @@ static int dig_qop_mask(imssec_digest_str v, unsigned *mask)
 
 static int dig_alg_value(const dig_kv *kv)
 {
-    return imssec_digest_alg_from_name(kv->value.p, kv->value.n);
+    return imssec_digest_alg_from_name(kv->value);
 }
 
 /* token68 (RFC 7235 2.1) for non-Digest schemes such as Bearer. */
-static int dig_token68(dig_cur *c, imssec_digest_str *out)
+static int dig_token68(dig_cur *c, imssec_str *out)
 {
     size_t s = c->i;
     while (c->i < c->n) {
@@ -291,18 +246,18 @@ static int dig_challenge_params(dig_cur *c, imssec_digest_challenge *ch)
             c->i = before;
             if (first && !ch->is_digest && dig_token68(c, &ch->token68) == 0) {
                 if (dig_sep(c) != 0)
-                    return IMSSEC_E_SYNTAX;
+                    return DIG_BAD(c, "expected ',' after token68");
                 first = 0;
                 continue;
             }
-            return IMSSEC_E_SYNTAX;
+            return DIG_BAD(c, "malformed auth-param");
         }
         if (r == 1) {
             if (comma)
                 break; /* "Negotiate, Digest ...": the next challenge */
             if (first && !ch->is_digest) {
                 /* "Bearer abc" style: a lone token68 */
-                imssec_digest_str t;
+                imssec_str t;
                 if (dig_token68(c, &t) == 0) {
                     size_t save = c->i;
                     dig_lws(c);
@@ -316,13 +271,13 @@ static int dig_challenge_params(dig_cur *c, imssec_digest_challenge *ch)
                 }
                 c->i = before;
             }
-            return IMSSEC_E_SYNTAX; /* "Digest Basic ...": no separator */
+            return DIG_BAD(c, "expected '=' or ','"); /* "Digest Basic ...": no separator */
         }
         first = 0;
         idx = dig_name_index(&kv, dig_ch_names, (int)ISC_ARRAY_LEN(dig_ch_names));
         if (idx >= 0) {
             if (seen & (1u << idx))
-                return IMSSEC_E_SYNTAX;
+                return DIG_BAD(c, "duplicate parameter");
             seen |= 1u << idx;
             switch (idx) {
             case 0: ch->realm = kv.value; break;
@@ -336,7 +291,7 @@ static int dig_challenge_params(dig_cur *c, imssec_digest_challenge *ch)
             case 5:
                 ch->qop = kv.value;
                 if (dig_qop_mask(kv.value, &ch->qop_mask) != 0)
-                    return IMSSEC_E_SYNTAX;
+                    return DIG_BAD(c, "qop is not a token list");
                 /* only unknown options (or none): not an error (RFC 7616
                  * 3.3, RFC 2617 3.2.1: clients ignore unknown values, and
                  * one odd challenge must not make the others in the list
@@ -349,77 +304,72 @@ static int dig_challenge_params(dig_cur *c, imssec_digest_challenge *ch)
             }
         } else {
             int rc = dig_add_extra(ch->extra, &ch->n_extra, &kv);
+            if (rc == IMSSEC_E_SYNTAX)
+                return DIG_BAD(c, "duplicate parameter");
             if (rc != IMSSEC_OK)
                 return rc;
         }
         if (dig_sep(c) != 0)
-            return IMSSEC_E_SYNTAX;
+            return DIG_BAD(c, "expected ','");
     }
     if (ch->is_digest && (!(seen & 1u) || !(seen & 2u)))
-        return IMSSEC_E_SYNTAX; /* realm and nonce are required (RFC 2617 3.2.1) */
+        return DIG_BAD(c, "Digest challenge without realm or nonce"); /* RFC 2617 3.2.1 */
     return IMSSEC_OK;
 }
 
-IMSSEC_API int imssec_digest_challenge_parse(const char *text, size_t len,
-                                             imssec_digest_challenge *out, size_t cap,
-                                             size_t *n)
+/* One challenge: scheme, then its parameters. */
+static int dig_challenge_one(dig_cur *c, imssec_digest_challenge *ch)
+{
+    memset(ch, 0, sizeof *ch);
+    if (dig_token(c, &ch->scheme) != 0)
+        return DIG_BAD(c, "expected an auth-scheme");
+    ch->is_digest = isc_token_eq(ch->scheme.p, ch->scheme.n, "Digest");
+    ch->alg = ch->is_digest ? IMSSEC_DIGEST_MD5 : IMSSEC_DIGEST_UNKNOWN;
+    if (c->i < c->n && c->p[c->i] != ' ' && c->p[c->i] != '\t' && c->p[c->i] != ',' &&
+        c->p[c->i] != '\r' && c->p[c->i] != '\n')
+        return DIG_BAD(c, "expected LWS after the auth-scheme");
+    return dig_challenge_params(c, ch);
+}
+
+IMSSEC_API int imssec_digest_challenge_parse(imssec_str value, imssec_digest_challenge *out,
+                                             size_t out_cap, size_t *out_len,
+                                             imssec_errinfo *err)
 {
     dig_cur c;
-    size_t count;
-    if ((!text && len) || !n || *n > cap || (!out && cap))
-        return IMSSEC_E_PARAM;
-    c.p = text;
-    c.n = len;
+    size_t count = 0;
+    if ((!value.p && value.n) || !out_len || (!out && out_cap))
+        return isc_fail_param(err, "out", "NULL argument");
+    c.p = value.p ? value.p : "";
+    c.n = value.n;
     c.i = 0;
-    count = *n;
-    /* first pass validates and counts; second pass writes, so that on error
-     * nothing in out[] changes.  The first pass goes on past `cap` so that
-     * IMSSEC_E_SPACE can report the count needed (the input is parsed once
-     * more at most: linear). */
-    {
-        size_t added = 0;
-        for (;;) {
-            imssec_digest_challenge tmp;
-            int rc;
-            (void)dig_skip_empty(&c);
-            if (c.i >= c.n)
-                break;
-            memset(&tmp, 0, sizeof tmp);
-            if (dig_token(&c, &tmp.scheme) != 0)
-                return IMSSEC_E_SYNTAX;
-            tmp.is_digest = isc_token_eq(tmp.scheme.p, tmp.scheme.n, "Digest");
-            tmp.alg = tmp.is_digest ? IMSSEC_DIGEST_MD5 : IMSSEC_DIGEST_UNKNOWN;
-            if (c.i < c.n && c.p[c.i] != ' ' && c.p[c.i] != '\t' && c.p[c.i] != ',' &&
-                c.p[c.i] != '\r' && c.p[c.i] != '\n')
-                return IMSSEC_E_SYNTAX;
-            /* IMSSEC_E_SPACE from here (too many unknown parameters) is not
-             * cured by a bigger array: *n stays as it was */
-            rc = dig_challenge_params(&c, &tmp);
-            if (rc != IMSSEC_OK)
-                return rc;
-            added++;
-        }
-        if (added == 0)
-            return IMSSEC_E_SYNTAX;
-        if (added > cap - count) {
-            *n = count + added;
-            return IMSSEC_E_SPACE;
-        }
-    }
-    c.i = 0;
+    c.why = NULL;
+    /* The first pass validates and counts, the second writes, so that on
+     * error nothing in out[] changes; the first goes on past out_cap so that
+     * IMSSEC_E_SPACE can report the count needed. */
     for (;;) {
-        imssec_digest_challenge *ch;
+        imssec_digest_challenge tmp;
+        int rc;
         (void)dig_skip_empty(&c);
         if (c.i >= c.n)
             break;
-        ch = &out[count++];
-        memset(ch, 0, sizeof *ch);
-        (void)dig_token(&c, &ch->scheme);
-        ch->is_digest = isc_token_eq(ch->scheme.p, ch->scheme.n, "Digest");
-        ch->alg = ch->is_digest ? IMSSEC_DIGEST_MD5 : IMSSEC_DIGEST_UNKNOWN;
-        (void)dig_challenge_params(&c, ch);
+        if ((rc = dig_challenge_one(&c, &tmp)) != IMSSEC_OK)
+            return dig_report(err, rc, &c, count, "RFC 7235 4.1, RFC 2617 3.2.1");
+        count++;
     }
-    *n = count;
+    if (count == 0) {
+        c.why = "no challenge";
+        return dig_report(err, IMSSEC_E_SYNTAX, &c, 0, "RFC 7235 4.1");
+    }
+    *out_len = count;
+    if (count > out_cap)
+        return IMSSEC_E_SPACE;
+    c.i = 0;
+    for (count = 0;;) {
+        (void)dig_skip_empty(&c);
+        if (c.i >= c.n)
+            break;
+        (void)dig_challenge_one(&c, &out[count++]);
+    }
     return IMSSEC_OK;
 }
 
@@ -456,7 +406,7 @@ static int dig_hexval(int ch)
 }
 
 /* nc = 8LHEX (RFC 2617 3.2.2; upper case tolerated) */
-static int dig_nc(imssec_digest_str v, uint32_t *nc)
+static int dig_nc(imssec_str v, uint32_t *nc)
 {
     uint32_t x = 0;
     size_t i;
@@ -472,7 +422,7 @@ static int dig_nc(imssec_digest_str v, uint32_t *nc)
     return 0;
 }
 
-static int dig_qop_value(imssec_digest_str v, int *qop)
+static int dig_qop_value(imssec_str v, int *qop)
 {
     if (isc_token_eq(v.p, v.n, "auth"))
         *qop = IMSSEC_DIGEST_QOP_AUTH;
@@ -487,26 +437,49 @@ static const char *const dig_cr_names[] = {"username", "realm",  "nonce",  "uri"
                                            "response", "algorithm", "cnonce", "opaque",
                                            "qop",      "nc",     "auts",   "userhash"};
 
-IMSSEC_API int imssec_digest_credentials_parse(const char *text, size_t len,
-                                               imssec_digest_credentials *out)
+static int dig_credentials(dig_cur *c, imssec_digest_credentials *out);
+
+IMSSEC_API int imssec_digest_credentials_parse(imssec_str value, imssec_digest_credentials *out,
+                                               imssec_errinfo *err)
 {
     dig_cur c;
-    imssec_digest_credentials cr;
-    imssec_digest_str scheme, nc_text = {NULL, 0};
-    unsigned seen = 0;
-    if ((!text && len) || !out)
-        return IMSSEC_E_PARAM;
-    c.p = text;
-    c.n = len;
+    int rc;
+    if ((!value.p && value.n) || !out)
+        return isc_fail_param(err, "out", "NULL argument");
+    c.p = value.p ? value.p : "";
+    c.n = value.n;
     c.i = 0;
+    c.why = NULL;
+    rc = dig_credentials(&c, out);
+    if (rc != IMSSEC_OK) {
+        if (rc == IMSSEC_E_UNSUPPORTED && !c.why)
+            c.why = "not the Digest scheme";
+        return dig_report(err, rc, &c, 0, "RFC 2617 3.2.2");
+    }
+    return IMSSEC_OK;
+}
+
+static int dig_credentials(dig_cur *cp, imssec_digest_credentials *out)
+{
+    dig_cur c = *cp;
+    imssec_digest_credentials cr;
+    imssec_str scheme;
+    unsigned seen = 0;
+    int rc = IMSSEC_OK;
     memset(&cr, 0, sizeof cr);
     dig_lws(&c);
-    if (dig_token(&c, &scheme) != 0)
-        return IMSSEC_E_SYNTAX;
-    if (!isc_token_eq(scheme.p, scheme.n, "Digest"))
-        return IMSSEC_E_UNSUPPORTED;
-    if (c.i >= c.n || (c.p[c.i] != ' ' && c.p[c.i] != '\t' && c.p[c.i] != '\r' && c.p[c.i] != '\n'))
-        return IMSSEC_E_SYNTAX;
+    if (dig_token(&c, &scheme) != 0) {
+        rc = DIG_BAD(&c, "expected an auth-scheme");
+        goto done;
+    }
+    if (!isc_token_eq(scheme.p, scheme.n, "Digest")) {
+        rc = IMSSEC_E_UNSUPPORTED;
+        goto done;
+    }
+    if (c.i >= c.n || (c.p[c.i] != ' ' && c.p[c.i] != '\t' && c.p[c.i] != '\r' && c.p[c.i] != '\n')) {
+        rc = DIG_BAD(&c, "expected LWS after Digest");
+        goto done;
+    }
     cr.alg = IMSSEC_DIGEST_MD5;
     for (;;) {
         dig_kv kv;
@@ -516,12 +489,16 @@ IMSSEC_API int imssec_digest_credentials_parse(const char *text, size_t len,
             break;
         memset(&kv, 0, sizeof kv);
         r = dig_param(&c, &kv);
-        if (r != 0)
-            return IMSSEC_E_SYNTAX; /* a second scheme is not allowed here */
+        if (r != 0) { /* a second scheme is not allowed here */
+            rc = DIG_BAD(&c, "malformed auth-param");
+            goto done;
+        }
         idx = dig_name_index(&kv, dig_cr_names, (int)ISC_ARRAY_LEN(dig_cr_names));
         if (idx >= 0) {
-            if (seen & (1u << idx))
-                return IMSSEC_E_SYNTAX;
+            if (seen & (1u << idx)) {
+                rc = DIG_BAD(&c, "duplicate parameter");
+                goto done;
+            }
             seen |= 1u << idx;
             switch (idx) {
             case 0: cr.username = kv.value; break;
@@ -537,48 +514,59 @@ IMSSEC_API int imssec_digest_credentials_parse(const char *text, size_t len,
             case 7: cr.opaque = kv.value; break;
             case 8:
                 cr.qop = kv.value;
-                if (dig_qop_value(kv.value, &cr.qop_val) != 0)
-                    return IMSSEC_E_SYNTAX;
+                if (dig_qop_value(kv.value, &cr.qop_val) != 0) {
+                    rc = DIG_BAD(&c, "qop is neither auth nor auth-int");
+                    goto done;
+                }
                 break;
             case 9:
-                nc_text = kv.value;
-                if (dig_nc(kv.value, &cr.nc) != 0)
-                    return IMSSEC_E_SYNTAX;
+                if (dig_nc(kv.value, &cr.nc) != 0) {
+                    rc = DIG_BAD(&c, "nc is not 8 hex digits");
+                    goto done;
+                }
                 break;
             case 10: cr.auts = kv.value; break;
             default: cr.userhash = dig_true(&kv); break;
             }
         } else {
-            int rc = dig_add_extra(cr.extra, &cr.n_extra, &kv);
-            if (rc != IMSSEC_OK)
-                return rc;
+            if ((rc = dig_add_extra(cr.extra, &cr.n_extra, &kv)) != IMSSEC_OK) {
+                if (rc == IMSSEC_E_SYNTAX)
+                    c.why = "duplicate parameter";
+                goto done;
+            }
         }
-        if (dig_sep(&c) != 0)
-            return IMSSEC_E_SYNTAX;
+        if (dig_sep(&c) != 0) {
+            rc = DIG_BAD(&c, "expected ','");
+            goto done;
+        }
     }
     /* username, realm, nonce, uri, response are required (RFC 2617 3.2.2;
      * IMS initial REGISTER sends them empty); qop needs nc and cnonce */
     if ((seen & 0x1fu) != 0x1fu)
-        return IMSSEC_E_SYNTAX;
-    if ((seen & (1u << 8)) && (!(seen & (1u << 9)) || !(seen & (1u << 6))))
-        return IMSSEC_E_SYNTAX;
-    (void)nc_text;
-    *out = cr;
-    return IMSSEC_OK;
+        rc = DIG_BAD(&c, "username, realm, nonce, uri and response are required");
+    else if ((seen & (1u << 8)) && (!(seen & (1u << 9)) || !(seen & (1u << 6))))
+        rc = DIG_BAD(&c, "qop needs nc and cnonce");
+    else
+        *out = cr;
+done:
+    *cp = c;
+    return rc;
 }
 
 static const char *const dig_info_names[] = {"nextnonce", "qop", "rspauth", "cnonce", "nc"};
 
-IMSSEC_API int imssec_digest_info_parse(const char *text, size_t len, imssec_digest_info *out)
+IMSSEC_API int imssec_digest_info_parse(imssec_str value, imssec_digest_info *out,
+                                         imssec_errinfo *err)
 {
     dig_cur c;
     imssec_digest_info in;
     unsigned seen = 0;
-    if ((!text && len) || !out)
-        return IMSSEC_E_PARAM;
-    c.p = text;
-    c.n = len;
+    if ((!value.p && value.n) || !out)
+        return isc_fail_param(err, "out", "NULL argument");
+    c.p = value.p ? value.p : "";
+    c.n = value.n;
     c.i = 0;
+    c.why = NULL;
     memset(&in, 0, sizeof in);
     for (;;) {
         dig_kv kv;
@@ -588,33 +576,55 @@ IMSSEC_API int imssec_digest_info_parse(const char *text, size_t len, imssec_dig
             break;
         memset(&kv, 0, sizeof kv);
         if (dig_param(&c, &kv) != 0)
-            return IMSSEC_E_SYNTAX;
+            return dig_report(err, DIG_BAD(&c, "malformed auth-param"), &c, 0, "RFC 2617 3.2.3");
         idx = dig_name_index(&kv, dig_info_names, (int)ISC_ARRAY_LEN(dig_info_names));
         if (idx >= 0) {
             if (seen & (1u << idx))
-                return IMSSEC_E_SYNTAX;
+                return dig_report(err, DIG_BAD(&c, "duplicate parameter"), &c, 0, "RFC 2617 3.2.3");
             seen |= 1u << idx;
             switch (idx) {
             case 0: in.nextnonce = kv.value; break;
             case 1:
                 in.qop = kv.value;
                 if (dig_qop_value(kv.value, &in.qop_val) != 0)
-                    return IMSSEC_E_SYNTAX;
+                    return dig_report(err, DIG_BAD(&c, "qop is neither auth nor auth-int"), &c, 0,
+                                      "RFC 2617 3.2.3");
                 break;
             case 2: in.rspauth = kv.value; break;
             case 3: in.cnonce = kv.value; break;
             default:
                 in.nc_text = kv.value;
                 if (dig_nc(kv.value, &in.nc) != 0)
-                    return IMSSEC_E_SYNTAX;
+                    return dig_report(err, DIG_BAD(&c, "nc is not 8 hex digits"), &c, 0,
+                                      "RFC 2617 3.2.3");
                 break;
             }
         } /* unknown Authentication-Info params are ignored (RFC 7615) */
         if (dig_sep(&c) != 0)
-            return IMSSEC_E_SYNTAX;
+            return dig_report(err, DIG_BAD(&c, "expected ','"), &c, 0, "RFC 2617 3.2.3");
     }
     if (seen == 0)
-        return IMSSEC_E_SYNTAX;
+        return dig_report(err, DIG_BAD(&c, "no known parameter"), &c, 0, "RFC 2617 3.2.3");
     *out = in;
     return IMSSEC_OK;
 }
+
+/* An unquoted copy of a parsed value, on the stack: what the server and the
+ * client hash. */
+#define DIG_FIELD_MAX 256 /* longest unquoted value handled on the stack */
+
+typedef struct dig_field {
+    char buf[DIG_FIELD_MAX];
+    imssec_str s;
+} dig_field;
+
+static int dig_unq(imssec_str v, dig_field *f)
+{
+    size_t n = 0;
+    if (isc_lex_unquote(v, f->buf, sizeof f->buf, &n) != IMSSEC_OK)
+        return -1;
+    f->s.p = f->buf;
+    f->s.n = n;
+    return 0;
+}
+

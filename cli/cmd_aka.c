@@ -67,13 +67,6 @@ static uint32_t aka_cli_nc(cli_ctx *c)
     return x;
 }
 
-static imssec_digest_str aka_cli_str(const char *s)
-{
-    imssec_digest_str r;
-    r.p = s;
-    r.n = s ? strlen(s) : 0;
-    return r;
-}
 
 /* ---- milenage ----------------------------------------------------------------- */
 
@@ -284,14 +277,14 @@ static int cmd_digest(cli_ctx *c)
     static uint8_t pwbin[4096], body[65536];
     const char *alg = cli_need(c, "algorithm"), *qop = cli_get(c, "qop");
     memset(&in, 0, sizeof in);
-    in.alg = imssec_digest_alg_from_name(alg, strlen(alg));
+    in.alg = imssec_digest_alg_from_name(imssec_cstr(alg));
     if (in.alg == IMSSEC_DIGEST_UNKNOWN)
         cli_fail("--algorithm: unknown '%s'", alg);
-    in.username = aka_cli_str(cli_need(c, "username"));
-    in.realm = aka_cli_str(cli_need(c, "realm"));
-    in.nonce = aka_cli_str(cli_need(c, "nonce"));
-    in.method = aka_cli_str(cli_need(c, "method"));
-    in.uri = aka_cli_str(cli_need(c, "uri"));
+    in.username = imssec_cstr(cli_need(c, "username"));
+    in.realm = imssec_cstr(cli_need(c, "realm"));
+    in.nonce = imssec_cstr(cli_need(c, "nonce"));
+    in.method = imssec_cstr(cli_need(c, "method"));
+    in.uri = imssec_cstr(cli_need(c, "uri"));
     if (cli_one_of(c, "password", "password-hex")) {
         in.password_len = cli_hex(c, "password-hex", pwbin, 0, sizeof pwbin);
         in.password = pwbin;
@@ -305,7 +298,7 @@ static int cmd_digest(cli_ctx *c)
         if (cli_has(c, "nc") || (cli_has(c, "cnonce") && !sess))
             cli_fail("--nc needs --qop, --cnonce needs --qop or a -sess algorithm");
         if (sess)
-            in.cnonce = aka_cli_str(cli_need(c, "cnonce"));
+            in.cnonce = imssec_cstr(cli_need(c, "cnonce"));
     } else {
         if (strcmp(qop, "auth") == 0)
             in.qop = IMSSEC_DIGEST_QOP_AUTH;
@@ -313,7 +306,7 @@ static int cmd_digest(cli_ctx *c)
             in.qop = IMSSEC_DIGEST_QOP_AUTH_INT;
         else
             cli_fail("--qop: want auth or auth-int, got '%s'", qop);
-        in.cnonce = aka_cli_str(cli_need(c, "cnonce"));
+        in.cnonce = imssec_cstr(cli_need(c, "cnonce"));
         in.nc = aka_cli_nc(c);
     }
     if (cli_has(c, "body-hex")) {
@@ -376,11 +369,13 @@ static int cmd_digest_aka(cli_ctx *c)
     char cn[17], out[2048];
     size_t n = 0, len = 0;
     int idx, rc;
+    imssec_errinfo err;
     aka_cli_key(c, &m);
     text = cli_need(c, "challenge");
-    rc = imssec_digest_challenge_parse(text, strlen(text), ch, 8, &n);
+    rc = imssec_digest_challenge_parse(imssec_cstr(text), ch, 8, &n, &err);
     if (rc != IMSSEC_OK)
-        cli_fail("--challenge: %s", imssec_strerror(rc));
+        cli_fail("--challenge: %s (%s at offset %u)", imssec_strerror(rc), err.what,
+                 (unsigned)err.offset);
     idx = imssec_digest_challenge_select(ch, n, pref, sizeof pref / sizeof pref[0]);
     if (idx < 0)
         cli_fail("--challenge: no usable AKA digest challenge (algorithm or qop unsupported)");
@@ -389,14 +384,14 @@ static int cmd_digest_aka(cli_ctx *c)
     soft.policy = 0;
     imssec_aka_soft_provider(&p, &soft);
     memset(&rq, 0, sizeof rq);
-    rq.username = aka_cli_str(cli_need(c, "username"));
-    rq.method = aka_cli_str(cli_need(c, "method"));
-    rq.uri = aka_cli_str(cli_need(c, "uri"));
+    rq.username = imssec_cstr(cli_need(c, "username"));
+    rq.method = imssec_cstr(cli_need(c, "method"));
+    rq.uri = imssec_cstr(cli_need(c, "uri"));
     if (cli_has(c, "cnonce")) {
-        rq.cnonce = aka_cli_str(cli_need(c, "cnonce"));
+        rq.cnonce = imssec_cstr(cli_need(c, "cnonce"));
     } else if (ch[idx].qop_mask) {
         aka_cli_cnonce(cn);
-        rq.cnonce = aka_cli_str(cn);
+        rq.cnonce = imssec_cstr(cn);
     }
     rq.nc = aka_cli_nc(c);
     rc = imssec_digest_aka_respond(&p, &ch[idx], &rq, &r, &o, out, sizeof out, &len);

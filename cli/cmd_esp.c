@@ -5,7 +5,6 @@
  */
 #include "cli.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,54 +12,78 @@
 
 /* ---- option values ------------------------------------------------------- */
 
-static int espc_auth(cli_ctx *c, int allow_none)
+/* --alg: allow_later admits the later-release values, aes-gmac and none
+ * (also spelled null, as in Annex H: no integrity transform, for aes-gcm
+ * and the RFC 3602 encryption-only samples). */
+static int espc_auth(cli_ctx *c, int allow_later)
 {
     const char *v = cli_need(c, "alg");
     if (strcmp(v, "hmac-md5-96") == 0)
-        return IMSSEC_ESP_AUTH_HMAC_MD5_96;
+        return IMSSEC_ALG_HMAC_MD5_96;
     if (strcmp(v, "hmac-sha-1-96") == 0)
-        return IMSSEC_ESP_AUTH_HMAC_SHA1_96;
-    if (allow_none && strcmp(v, "none") == 0)
-        return IMSSEC_ESP_AUTH_NONE;
-    cli_fail("--alg: want hmac-md5-96 or hmac-sha-1-96%s, got '%s'", allow_none ? " (or none)" : "",
-             v);
+        return IMSSEC_ALG_HMAC_SHA1_96;
+    if (allow_later && strcmp(v, "aes-gmac") == 0)
+        return IMSSEC_ALG_AES_GMAC;
+    if (allow_later && (strcmp(v, "none") == 0 || strcmp(v, "null") == 0))
+        return IMSSEC_ALG_NULL;
+    cli_fail("--alg: want hmac-md5-96 or hmac-sha-1-96%s, got '%s'",
+             allow_later ? " (or aes-gmac, none)" : "", v);
 }
 
-static int espc_enc(cli_ctx *c)
+static int espc_enc(cli_ctx *c, int allow_later)
 {
     const char *v = cli_need(c, "ealg");
     if (strcmp(v, "null") == 0)
-        return IMSSEC_ESP_ENC_NULL;
+        return IMSSEC_EALG_NULL;
     if (strcmp(v, "des-ede3-cbc") == 0)
-        return IMSSEC_ESP_ENC_DES_EDE3_CBC;
+        return IMSSEC_EALG_DES_EDE3_CBC;
     if (strcmp(v, "aes-cbc") == 0)
-        return IMSSEC_ESP_ENC_AES_CBC;
-    cli_fail("--ealg: want null, des-ede3-cbc or aes-cbc, got '%s'", v);
+        return IMSSEC_EALG_AES_CBC;
+    if (allow_later && strcmp(v, "aes-gcm") == 0)
+        return IMSSEC_EALG_AES_GCM;
+    cli_fail("--ealg: want null, des-ede3-cbc or aes-cbc%s, got '%s'",
+             allow_later ? " (or aes-gcm)" : "", v);
+}
+
+/* Key lengths: IK_ESP / CK_ESP as esp/ takes them (the GCM suites: the
+ * 16-byte key, then the 4-byte salt). */
+static size_t espc_auth_klen(int alg)
+{
+    return alg == IMSSEC_ALG_HMAC_MD5_96 ? 16 : alg == IMSSEC_ALG_NULL ? 0 : 20;
+}
+static size_t espc_enc_klen(int ealg)
+{
+    return ealg == IMSSEC_EALG_AES_CBC    ? 16
+           : ealg == IMSSEC_EALG_AES_GCM ? 20
+           : ealg == IMSSEC_EALG_NULL    ? 0
+                                         : 24;
+}
+/* Explicit IV: 16 AES-CBC, 8 DES-EDE3-CBC / AES-GCM / AES-GMAC, else none. */
+static size_t espc_iv_len(int alg, int ealg)
+{
+    if (ealg == IMSSEC_EALG_AES_CBC)
+        return 16;
+    return ealg != IMSSEC_EALG_NULL || alg == IMSSEC_ALG_AES_GMAC ? 8 : 0;
 }
 
 static int espc_mode(cli_ctx *c)
 {
     const char *v = cli_get(c, "mode");
     if (!v || strcmp(v, "transport") == 0)
-        return IMSSEC_ESP_TRANSPORT;
+        return IMSSEC_MODE_TRANS;
     if (strcmp(v, "tunnel") == 0)
-        return IMSSEC_ESP_TUNNEL;
+        return IMSSEC_MODE_TUN;
     if (strcmp(v, "udp-tunnel") == 0)
-        return IMSSEC_ESP_UDP_TUNNEL;
+        return IMSSEC_MODE_UDP_ENC_TUN;
     if (strcmp(v, "udp-transport") == 0)
-        return IMSSEC_ESP_UDP_TRANSPORT;
+        return IMSSEC_MODE_UDP_ENC_TRANS;
     cli_fail("--mode: want transport, tunnel, udp-tunnel or udp-transport, got '%s'", v);
 }
 
-static void espc_addr(cli_ctx *c, const char *name, imssec_esp_addr *a)
+static void espc_addr(cli_ctx *c, const char *name, imssec_addr *a)
 {
     const char *v = cli_need(c, name);
-    memset(a, 0, sizeof *a);
-    if (inet_pton(AF_INET, v, a->a) == 1)
-        a->family = 4;
-    else if (inet_pton(AF_INET6, v, a->a) == 1)
-        a->family = 6;
-    else
+    if (imssec_addr_parse(imssec_cstr(v), a) != IMSSEC_OK)
         cli_fail("--%s: not an IPv4 or IPv6 address: '%s'", name, v);
 }
 
@@ -71,26 +94,26 @@ static void espc_params(cli_ctx *c, imssec_esp_params *p, uint8_t *ak, uint8_t *
 {
     imssec_esp_params_init(p);
     p->spi = (uint32_t)cli_uint(c, "spi", 1, UINT32_MAX);
-    p->auth = espc_auth(c, 1);
-    p->enc = espc_enc(c);
+    p->alg = espc_auth(c, 1);
+    p->ealg = espc_enc(c, 1);
     p->mode = espc_mode(c);
-    if (p->auth != IMSSEC_ESP_AUTH_NONE) {
-        size_t want = p->auth == IMSSEC_ESP_AUTH_HMAC_MD5_96 ? 16 : 20;
+    if (p->alg != IMSSEC_ALG_NULL) {
+        size_t want = espc_auth_klen(p->alg);
         p->auth_key_len = cli_hex(c, "auth-key", ak, want, want);
         p->auth_key = ak;
     }
-    if (p->enc != IMSSEC_ESP_ENC_NULL) {
-        size_t want = p->enc == IMSSEC_ESP_ENC_AES_CBC ? 16 : 24;
+    if (p->ealg != IMSSEC_EALG_NULL) {
+        size_t want = espc_enc_klen(p->ealg);
         p->enc_key_len = cli_hex(c, "enc-key", ek, want, want);
         p->enc_key = ek;
     }
     p->esn = cli_has(c, "esn");
-    if (p->mode != IMSSEC_ESP_TRANSPORT && p->mode != IMSSEC_ESP_UDP_TRANSPORT) {
+    if (p->mode != IMSSEC_MODE_TRANS && p->mode != IMSSEC_MODE_UDP_ENC_TRANS) {
         if (need_addr || cli_has(c, "src") || cli_has(c, "dst")) {
             espc_addr(c, "src", &p->src);
             espc_addr(c, "dst", &p->dst);
         } else { /* inbound: the outer addresses are not checked */
-            p->src.family = p->dst.family = 4;
+            p->src.len = p->dst.len = 4;
         }
     }
     if (cli_has(c, "sport"))
@@ -103,9 +126,11 @@ static void espc_params(cli_ctx *c, imssec_esp_params *p, uint8_t *ak, uint8_t *
 
 static int espc_setup(imssec_esp_sa *sa, const imssec_esp_params *p)
 {
-    int rc = imssec_esp_sa_setup(sa, p);
+    imssec_errinfo err;
+    int rc = imssec_esp_sa_setup(sa, p, &err);
     if (rc != IMSSEC_OK)
-        cli_fail("SA parameters rejected: %s", imssec_strerror(rc));
+        cli_fail("SA parameters rejected: %s (%s: %s)", imssec_strerror(rc),
+                 err.param ? err.param : "", err.what);
     return rc;
 }
 
@@ -124,8 +149,8 @@ static int espc_urandom(void *user, uint8_t *out, size_t len)
 /* ---- keys ---------------------------------------------------------------- */
 
 static const cli_opt keys_opts[] = {
-    {"alg", 0, "hmac-md5-96 | hmac-sha-1-96"},
-    {"ealg", 0, "null | des-ede3-cbc | aes-cbc"},
+    {"alg", 0, "hmac-md5-96 | hmac-sha-1-96 | aes-gmac (with ealg null) | null (with aes-gcm)"},
+    {"ealg", 0, "null | des-ede3-cbc | aes-cbc | aes-gcm"},
     {"ik", 0, "IK_IM, 16 bytes hex"},
     {"ck", 0, "CK_IM, 16 bytes hex"},
     {NULL, 0, NULL}};
@@ -134,7 +159,7 @@ static int cmd_keys(cli_ctx *c)
 {
     uint8_t ik[16], ck[16], ike[IMSSEC_ESP_AUTH_KEY_MAX], cke[IMSSEC_ESP_ENC_KEY_MAX];
     size_t ikl, ckl;
-    int auth = espc_auth(c, 0), enc = espc_enc(c), rc;
+    int auth = espc_auth(c, 1), enc = espc_enc(c, 1), rc;
     cli_hex_exact(c, "ik", ik, 16);
     cli_hex_exact(c, "ck", ck, 16);
     rc = imssec_esp_keys(auth, enc, ik, ck, ike, &ikl, cke, &ckl);
@@ -153,10 +178,10 @@ static int cmd_keys(cli_ctx *c)
 
 #define ESPC_SA_OPTS                                                           \
     {"spi", 0, "SPI, 1..2^32-1 (decimal or 0x hex)"},                          \
-    {"alg", 0, "hmac-md5-96 | hmac-sha-1-96 | none (RFC 3602 samples only)"},  \
-    {"ealg", 0, "null | des-ede3-cbc | aes-cbc"},                              \
-    {"auth-key", 0, "IK_ESP hex (16 bytes MD5, 20 bytes SHA-1)"},              \
-    {"enc-key", 0, "CK_ESP hex (16 bytes AES, 24 bytes 3DES)"},                \
+    {"alg", 0, "hmac-md5-96 | hmac-sha-1-96 | aes-gmac (RFC 4543, ealg null) | none (aes-gcm; RFC 3602 samples)"}, \
+    {"ealg", 0, "null | des-ede3-cbc | aes-cbc | aes-gcm (RFC 4106, alg none)"}, \
+    {"auth-key", 0, "IK_ESP hex (16 bytes MD5, 20 bytes SHA-1, 20 bytes aes-gmac: key || salt)"}, \
+    {"enc-key", 0, "CK_ESP hex (16 bytes AES, 24 bytes 3DES, 20 bytes aes-gcm: key || salt)"}, \
     {"mode", 0, "transport (default) | tunnel | udp-tunnel | udp-transport"},  \
     {"src", 0, "tunnel: outer source address"},                                \
     {"dst", 0, "tunnel: outer destination address"},                          \
@@ -168,7 +193,7 @@ static int cmd_keys(cli_ctx *c)
 static const cli_opt protect_opts[] = {
     ESPC_SA_OPTS,
     {"seq", 0, "this packet's sequence number (64-bit with --esn)"},
-    {"iv", 0, "the IV, hex (known-answer tests; default: random)"},
+    {"iv", 0, "the IV, hex: 16 bytes aes-cbc, 8 des-ede3-cbc / aes-gcm / aes-gmac (known-answer tests and byte-exact comparisons; default: random)"},
     {NULL, 0, NULL}};
 
 static int cmd_protect(cli_ctx *c)
@@ -186,8 +211,8 @@ static int cmd_protect(cli_ctx *c)
     seq = cli_uint(c, "seq", 1, p.esn ? UINT64_MAX : UINT32_MAX);
     p.dir = IMSSEC_ESP_OUTBOUND;
     p.seq = seq - 1;
-    if (cli_has(c, "iv") && p.enc != IMSSEC_ESP_ENC_NULL) {
-        size_t want = p.enc == IMSSEC_ESP_ENC_AES_CBC ? 16 : 8;
+    if (cli_has(c, "iv") && espc_iv_len(p.alg, p.ealg)) {
+        size_t want = espc_iv_len(p.alg, p.ealg);
         cli_hex(c, "iv", iv, want, want);
         ivp = iv;
     }
@@ -195,7 +220,7 @@ static int cmd_protect(cli_ctx *c)
     espc_setup(&sa, &p);
     memset(&io, 0, sizeof io);
     io.random = espc_urandom;
-    rc = imssec_esp_protect(&sa, &io, ivp, pkt, n, out, sizeof out, &olen);
+    rc = imssec_esp_protect(&sa, &io, ivp, pkt, n, out, sizeof out, &olen, NULL);
     imssec_esp_sa_wipe(&sa);
     if (rc != IMSSEC_OK)
         cli_fail("esp-protect: %s (%s)", imssec_strerror(rc), imssec_errname(rc));
@@ -272,7 +297,7 @@ static int cmd_unprotect(cli_ctx *c)
         /* A fresh SA whose top is just below the packet: Appendix A2 then
          * infers exactly `hi`, and the ICV proves it. */
         so = espc_seq_off(pkt, n,
-                          p.mode == IMSSEC_ESP_UDP_TUNNEL || p.mode == IMSSEC_ESP_UDP_TRANSPORT);
+                          p.mode == IMSSEC_MODE_UDP_ENC_TUN || p.mode == IMSSEC_MODE_UDP_ENC_TRANS);
         if (so) {
             uint64_t full = hi << 32 | ((uint64_t)pkt[so] << 24 | (uint64_t)pkt[so + 1] << 16 |
                                         (uint64_t)pkt[so + 2] << 8 | pkt[so + 3]);
@@ -280,7 +305,7 @@ static int cmd_unprotect(cli_ctx *c)
         }
     }
     espc_setup(&sa, &p);
-    rc = imssec_esp_unprotect(&sa, pkt, n, out, sizeof out, &olen, &seq);
+    rc = imssec_esp_unprotect(&sa, pkt, n, out, sizeof out, &olen, &seq, NULL);
     imssec_esp_sa_wipe(&sa);
     res = espc_result(rc);
     if (!res)
@@ -321,29 +346,38 @@ static int cmd_wireshark(cli_ctx *c)
     uint8_t ak[IMSSEC_ESP_AUTH_KEY_MAX], ek[IMSSEC_ESP_ENC_KEY_MAX];
     char akh[2 * IMSSEC_ESP_AUTH_KEY_MAX + 1], ekh[2 * IMSSEC_ESP_ENC_KEY_MAX + 1], line[400];
     const char *src = cli_need(c, "src"), *dst = cli_need(c, "dst"), *ename, *aname;
-    imssec_esp_addr s, d;
+    imssec_addr s, d;
     uint32_t spi = (uint32_t)cli_uint(c, "spi", 1, UINT32_MAX);
-    int auth = espc_auth(c, 0), enc = espc_enc(c);
-    size_t akl = auth == IMSSEC_ESP_AUTH_HMAC_MD5_96 ? 16 : 20, ekl = 0;
+    int auth = espc_auth(c, 1), enc = espc_enc(c, 1);
+    size_t akl = auth == IMSSEC_ALG_HMAC_MD5_96 ? 16 : auth == IMSSEC_ALG_NULL ? 0 : 20, ekl = 0;
     espc_addr(c, "src", &s);
     espc_addr(c, "dst", &d);
-    if (s.family != d.family)
+    if (s.len != d.len)
         cli_fail("--src and --dst: different address families");
-    cli_hex(c, "auth-key", ak, akl, akl);
-    if (enc != IMSSEC_ESP_ENC_NULL) {
-        ekl = enc == IMSSEC_ESP_ENC_AES_CBC ? 16 : 24;
+    /* Wireshark has an AEAD entry for RFC 4106 but none for RFC 4543 */
+    if (auth == IMSSEC_ALG_AES_GMAC)
+        cli_fail("--alg aes-gmac: Wireshark's esp_sa table has no RFC 4543 (AES-GMAC) entry");
+    if ((auth == IMSSEC_ALG_NULL) != (enc == IMSSEC_EALG_AES_GCM))
+        cli_fail("--alg null goes with --ealg aes-gcm only (RFC 4106)");
+    if (akl)
+        cli_hex(c, "auth-key", ak, akl, akl);
+    if (enc != IMSSEC_EALG_NULL) {
+        /* AES-GCM: key || 4-byte salt, as Wireshark and the kernel take it */
+        ekl = enc == IMSSEC_EALG_AES_CBC ? 16 : enc == IMSSEC_EALG_AES_GCM ? 20 : 24;
         cli_hex(c, "enc-key", ek, ekl, ekl);
     }
     /* Wireshark's esp_sa UAT names (epan/dissectors/packet-ipsec.c) */
-    ename = enc == IMSSEC_ESP_ENC_AES_CBC        ? "AES-CBC [RFC3602]"
-            : enc == IMSSEC_ESP_ENC_DES_EDE3_CBC ? "TripleDES-CBC [RFC2451]"
+    ename = enc == IMSSEC_EALG_AES_CBC        ? "AES-CBC [RFC3602]"
+            : enc == IMSSEC_EALG_DES_EDE3_CBC ? "TripleDES-CBC [RFC2451]"
+            : enc == IMSSEC_EALG_AES_GCM      ? "AES-GCM with 16 octet ICV [RFC4106]"
                                                  : "NULL";
-    aname = auth == IMSSEC_ESP_AUTH_HMAC_MD5_96 ? "HMAC-MD5-96 [RFC2403]"
-                                                : "HMAC-SHA-1-96 [RFC2404]";
+    aname = auth == IMSSEC_ALG_HMAC_MD5_96   ? "HMAC-MD5-96 [RFC2403]"
+            : auth == IMSSEC_ALG_NULL       ? "NULL"
+                                               : "HMAC-SHA-1-96 [RFC2404]";
     espc_hex(akh, ak, akl);
     espc_hex(ekh, ek, ekl);
     snprintf(line, sizeof line, "\"%s\",\"%s\",\"%s\",\"0x%08x\",\"%s\",\"%s%s\",\"%s\",\"0x%s\"",
-             s.family == 6 ? "IPv6" : "IPv4", src, dst, (unsigned)spi, ename, ekl ? "0x" : "",
+             s.len == 16 ? "IPv6" : "IPv4", src, dst, (unsigned)spi, ename, ekl ? "0x" : "",
              ekh, aname, akh);
     cli_out_str(c, "uat", line);
     imssec_wipe(ak, sizeof ak);

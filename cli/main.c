@@ -16,8 +16,9 @@ extern const cli_cmd cli_cmds_aka[];
 extern const cli_cmd cli_cmds_secagree[];
 extern const cli_cmd cli_cmds_esp[];
 extern const cli_cmd cli_cmds_sa[];
+extern const cli_cmd cli_cmds_media[];
 static const cli_cmd *const cli_tables[] = {cli_cmds_core, cli_cmds_aka, cli_cmds_secagree,
-                                            cli_cmds_esp, cli_cmds_sa};
+                                            cli_cmds_esp, cli_cmds_sa, cli_cmds_media};
 
 #define CLI_MAX_ARGS 64
 

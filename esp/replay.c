@@ -15,15 +15,15 @@ static uint32_t esp_replay_words(uint32_t window)
 
 static uint64_t *esp_replay_word(imssec_esp_sa *sa, uint64_t seq)
 {
-    return &sa->replay_[(seq >> 6) % esp_replay_words(sa->window)];
+    return &sa->replay_[(seq >> 6) % esp_replay_words(sa->window_)];
 }
 
 /* Empty the window, then mark every number <= top as received: used at
  * setup so that a restored SA accepts nothing at or below its last top. */
 static void esp_replay_reset(imssec_esp_sa *sa, uint64_t top)
 {
-    uint32_t n = esp_replay_words(sa->window), i;
-    sa->seq = top;
+    uint32_t n = esp_replay_words(sa->window_), i;
+    sa->seq_ = top;
     for (i = 0; i < n; i++)
         sa->replay_[i] = top ? ~(uint64_t)0 : 0;
     if (top) {
@@ -35,11 +35,11 @@ static void esp_replay_reset(imssec_esp_sa *sa, uint64_t top)
 IMSSEC_API uint64_t imssec_esp_replay_infer(const imssec_esp_sa *sa, uint32_t seql)
 {
     uint32_t th, tl, w;
-    if (!sa || !sa->esn)
+    if (!sa || !sa->esn_)
         return seql;
-    th = (uint32_t)(sa->seq >> 32);
-    tl = (uint32_t)sa->seq;
-    w = sa->window;
+    th = (uint32_t)(sa->seq_ >> 32);
+    tl = (uint32_t)sa->seq_;
+    w = sa->window_;
     if (tl >= w - 1) { /* window within one subspace */
         if (seql < tl - w + 1) {
             if (th == UINT32_MAX)
@@ -64,11 +64,11 @@ IMSSEC_API int imssec_esp_replay_check(const imssec_esp_sa *sa, uint64_t seq)
         return IMSSEC_E_PARAM;
     if (seq == 0)
         return IMSSEC_E_REPLAY; /* number 0 is never sent (RFC 4303 3.3.3) */
-    if (seq > sa->seq)
+    if (seq > sa->seq_)
         return IMSSEC_OK;
-    if (sa->seq - seq >= sa->window)
+    if (sa->seq_ - seq >= sa->window_)
         return IMSSEC_E_REPLAY; /* left of the window */
-    w = sa->replay_[(seq >> 6) % esp_replay_words(sa->window)];
+    w = sa->replay_[(seq >> 6) % esp_replay_words(sa->window_)];
     return (w >> (seq & 63)) & 1 ? IMSSEC_E_REPLAY : IMSSEC_OK;
 }
 
@@ -77,9 +77,9 @@ IMSSEC_API void imssec_esp_replay_commit(imssec_esp_sa *sa, uint64_t seq)
     uint32_t n;
     if (!sa || seq == 0)
         return;
-    n = esp_replay_words(sa->window);
-    if (seq > sa->seq) {
-        uint64_t ob = sa->seq >> 6, nb = seq >> 6, i;
+    n = esp_replay_words(sa->window_);
+    if (seq > sa->seq_) {
+        uint64_t ob = sa->seq_ >> 6, nb = seq >> 6, i;
         if (nb - ob >= n) {
             for (i = 0; i < n; i++)
                 sa->replay_[i] = 0;
@@ -87,8 +87,8 @@ IMSSEC_API void imssec_esp_replay_commit(imssec_esp_sa *sa, uint64_t seq)
             for (i = ob + 1; i <= nb; i++)
                 sa->replay_[i % n] = 0;
         }
-        sa->seq = seq;
-    } else if (sa->seq - seq >= sa->window) {
+        sa->seq_ = seq;
+    } else if (sa->seq_ - seq >= sa->window_) {
         return; /* outside the window: its word now belongs to newer numbers */
     }
     *esp_replay_word(sa, seq) |= (uint64_t)1 << (seq & 63);

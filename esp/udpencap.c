@@ -18,20 +18,20 @@ IMSSEC_API int imssec_esp_udp_demux(const uint8_t *udp, size_t len, int *kind, u
     if (ul < 8 || ul > len)
         return IMSSEC_E_MALFORMED;
     if (ul == 9 && udp[8] == 0xff) {
-        *kind = IMSSEC_UDP_KEEPALIVE;
+        *kind = IMSSEC_ESP_UDP_KEEPALIVE;
         *off = 8;
         return IMSSEC_OK;
     }
     if (ul < 12)
         return IMSSEC_E_MALFORMED;
     if (isc_be32(udp + 8) == 0) {
-        *kind = IMSSEC_UDP_IKE;
+        *kind = IMSSEC_ESP_UDP_IKE;
         *off = 12;
         return IMSSEC_OK;
     }
     if (ul < 16)
         return IMSSEC_E_MALFORMED; /* SPI without a sequence number */
-    *kind = IMSSEC_UDP_ESP;
+    *kind = IMSSEC_ESP_UDP_ESP;
     *spi = isc_be32(udp + 8);
     *off = 8;
     return IMSSEC_OK;
@@ -66,21 +66,21 @@ IMSSEC_API int imssec_esp_keepalive_build(const imssec_esp_sa *sa, uint8_t *out,
 {
     size_t ihl, n;
     uint8_t *u;
-    if (!sa || !out || !out_len || sa->setup_ != ESP_MAGIC || sa->dir != IMSSEC_ESP_OUTBOUND ||
-        sa->mode != IMSSEC_ESP_UDP_TUNNEL)
+    if (!sa || !out || !out_len || sa->setup_ != ESP_MAGIC || sa->dir_ != IMSSEC_ESP_OUTBOUND ||
+        sa->mode_ != IMSSEC_MODE_UDP_ENC_TUN)
         return IMSSEC_E_PARAM;
-    ihl = sa->src.family == 6 ? 40u : 20u;
+    ihl = sa->src_.len == 16 ? 40u : 20u;
     n = ihl + 9;
     *out_len = n;
     if (out_cap < n)
         return IMSSEC_E_SPACE;
     esp_put_outer_ip(sa, out, n, 0, 0, 1, ESP_PROTO_UDP);
     u = out + ihl;
-    isc_put_be16(u, sa->sport);
-    isc_put_be16(u + 2, sa->dport);
+    isc_put_be16(u, sa->sport_);
+    isc_put_be16(u + 2, sa->dport_);
     isc_put_be16(u + 4, 9);
     u[6] = u[7] = 0; /* the checksum is computed over a zero checksum field */
     u[8] = 0xff;
-    isc_put_be16(u + 6, esp_udp_checksum(sa->src.family, sa->src.a, sa->dst.a, u, 9));
+    isc_put_be16(u + 6, esp_udp_checksum(sa->src_.len == 16 ? 6 : 4, sa->src_.b, sa->dst_.b, u, 9));
     return IMSSEC_OK;
 }

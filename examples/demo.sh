@@ -2,9 +2,9 @@
 # demo.sh -- `make demo`: a UE, a P-CSCF and an S-CSCF/HSS (examples/) register
 # and talk over IMS-AKA-keyed IPsec on loopback, and print the ladder.
 #
-#   bash examples/demo.sh [--mode udp|transport] [--policy ALG/EALG]
-#                         [--sync-failure] [--wrong-key] [--ipv6]
-#                         [--out DIR] [--timeout S] [--no-build]
+#   bash examples/demo.sh [--mode udp|transport] [--transport udp|tcp]
+#                         [--policy ALG/EALG] [--sync-failure] [--wrong-key]
+#                         [--ipv6] [--out DIR] [--timeout S] [--no-build]
 #
 #   --mode udp        (default) ordinary user, UE treated as behind a NAT:
 #                     UDP-encapsulated tunnel-mode SAs (TS 33.203 Annex M,
@@ -12,6 +12,13 @@
 #   --mode transport  root only: the UE and the network in two network
 #                     namespaces joined by a veth pair (10.10.0.2 / 10.10.0.1),
 #                     no NAT, transport-mode SAs, ESP over raw IP sockets
+#   --transport udp   (default) SIP over UDP: the UE sends everything from
+#                     port_uc, the P-CSCF everything to port_us (TS 33.203 7.1)
+#   --transport tcp   SIP over TCP: the unprotected REGISTER on a kernel TCP
+#                     connection to 5060, inside the SAs the examples' own TCP
+#                     (examples/tcp_lite.c): a request on a connection from the
+#                     client port to the peer's server port, its response back
+#                     on it (7.1 TCP case)
 #   --policy P        the P-CSCF's only acceptable pair, e.g.
 #                     hmac-md5-96/des-ede3-cbc or hmac-sha-1-96/null
 #                     (default: its full list, hmac-sha-1-96/aes-cbc first)
@@ -30,12 +37,13 @@
 set -u
 cd "$(dirname "$0")/.."
 
-MODE=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 OUT=build/demo TMO=30 BUILD_IT=1
+MODE=udp TRANSPORT=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 OUT=build/demo TMO=30 BUILD_IT=1
 BUILD=${BUILD:-build}
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
     --mode) MODE=${2:?}; shift ;;
+    --transport) TRANSPORT=${2:?}; shift ;;
     --policy) POLICY=${2:?}; shift ;;
     --confidentiality) CONF=${2:?}; shift ;;
     --sync-failure) SYNC=1 ;;
@@ -64,6 +72,10 @@ transport)
     fi ;;
 *) echo "demo.sh: --mode udp|transport" >&2; exit 2 ;;
 esac
+case $TRANSPORT in
+udp | tcp) ;;
+*) echo "demo.sh: --transport udp|tcp" >&2; exit 2 ;;
+esac
 
 # ---- build ------------------------------------------------------------------
 if [ "$BUILD_IT" = 1 ]; then
@@ -74,8 +86,9 @@ if [ "$BUILD_IT" = 1 ]; then
     # Say plainly which library module is missing instead of a link error.
     missing=""
     for m in "aka:imssec_digest_aka_respond imssec_aka_vector_gen imssec_aka_auts_verify" \
-        "secagree:imssec_secagree_pcscf_negotiate imssec_secagree_ue_select" \
-        "esp:imssec_esp_protect imssec_esp_unprotect imssec_esp_keys"; do
+        "secagree:imssec_secagree_pcscf_choose imssec_secagree_ue_select" \
+        "esp:imssec_esp_protect_flow imssec_esp_unprotect_flow imssec_esp_keys" \
+        "sa:imssec_sa_ue_challenge imssec_sa_pcscf_auth imssec_sa_esp_protect imssec_sa_esp_unprotect"; do
         mod=${m%%:*}
         for sym in ${m#*:}; do
             if ! nm -g --defined-only "$BUILD/libimssec.a" 2>/dev/null | grep -q " T $sym\$"; then
@@ -106,16 +119,22 @@ mkdir -p "$OUT"
 rm -f "$OUT/demo.pcap" "$OUT/esp_sa" "$OUT/ladder.txt" "$OUT"/rc.* "$OUT/tshark.txt"
 PCAP="$OUT/demo.pcap" ESPSA="$OUT/esp_sa"
 
-UE_ARGS=() PC_ARGS=() SC_ARGS=() IN_NET=() IN_UE=() MODNAME=UDP-enc-tun
-if [ "$IPV6" = 1 ] && [ "$MODE" = udp ]; then
-    SC_ARGS+=(--listen-ip ::1)
-    PC_ARGS+=(--ip ::1 --scscf-ip ::1)
-    UE_ARGS+=(--ip ::1 --private-ip fd00::20 --pcscf-ip ::1)
+UE_ARGS=(--transport "$TRANSPORT") PC_ARGS=() SC_ARGS=() IN_NET=() IN_UE=() MODNAME=UDP-enc-tun
+if [ "$MODE" = udp ]; then
+    # The UE believes it has a private address (its Via says so); the
+    # P-CSCF sees the packets come from the loopback address: a NAT (M.7.2).
+    if [ "$IPV6" = 1 ]; then
+        SC_ARGS+=(--listen-ip ::1)
+        PC_ARGS+=(--ip ::1 --scscf-ip ::1)
+        UE_ARGS+=(--ip ::1 --private-ip fd00::20 --pcscf-ip ::1)
+    else
+        UE_ARGS+=(--private-ip 192.168.1.20)
+    fi
 fi
 if [ "$MODE" = transport ]; then
     # Two namespaces and a veth pair; removed again on exit.  The MTU is
     # raised because a REGISTER with a full Security-Client is ~3 kB and
-    # raw IP_HDRINCL sockets do not fragment (a real UE would use TCP).
+    # raw IP_HDRINCL sockets do not fragment (--transport tcp segments it).
     NS_NET=imssec-net-$$ NS_UE=imssec-ue-$$
     cleanup_ns() { ip netns del "$NS_UE" 2>/dev/null; ip netns del "$NS_NET" 2>/dev/null; }
     trap cleanup_ns EXIT
@@ -135,8 +154,8 @@ if [ "$MODE" = transport ]; then
             { echo "FAILED: could not set up IPv6 in the network namespaces"; exit 1; }
     fi
     SC_ARGS+=(--listen-ip $NET_IP)
-    PC_ARGS+=(--ip $NET_IP --scscf-ip $NET_IP --transport)
-    UE_ARGS+=(--ip $UE_IP --private-ip $UE_IP --pcscf-ip $NET_IP --transport)
+    PC_ARGS+=(--ip $NET_IP --scscf-ip $NET_IP --mode transport)
+    UE_ARGS+=(--ip $UE_IP --pcscf-ip $NET_IP --mode transport)
 fi
 [ -n "$POLICY" ] && PC_ARGS+=(--policy "$POLICY")
 [ -n "$CONF" ] && PC_ARGS+=(--confidentiality "$CONF")
@@ -172,16 +191,16 @@ run_flow() {
     done
 }
 
-echo "== imssec demo: mode=$MODE ipv6=$IPV6 policy=${POLICY:-default} sync-failure=$SYNC wrong-key=$WRONG"
+echo "== imssec demo: mode=$MODE transport=$TRANSPORT ipv6=$IPV6 policy=${POLICY:-default} sync-failure=$SYNC wrong-key=$WRONG"
 if [ "$MODE" = transport ]; then
     echo "   UE $UE_IP (netns $NS_UE) -- P-CSCF $NET_IP port 5060 -- S-CSCF/HSS $NET_IP port 5070 (netns $NS_NET)"
-    echo "   --> unprotected SIP   ==> ESP (transport mode, IP protocol 50)   SA+/SA- SA created/deleted"
+    echo "   --> unprotected SIP   ==> ESP (transport mode, IP protocol 50)   SA+/SA- SA created/deleted   (SIP over $TRANSPORT)"
 elif [ "$IPV6" = 1 ]; then
     echo "   UE (fd00::20 behind a NAT) -- P-CSCF [::1]:5060/4500 -- S-CSCF/HSS [::1]:5070"
-    echo "   --> unprotected SIP   ==> ESP (UDP-encapsulated tunnel mode)   SA+/SA- SA created/deleted"
+    echo "   --> unprotected SIP   ==> ESP (UDP-encapsulated tunnel mode)   SA+/SA- SA created/deleted   (SIP over $TRANSPORT)"
 else
     echo "   UE (192.168.1.20 behind a NAT) -- P-CSCF 127.0.0.1:5060/4500 -- S-CSCF/HSS 127.0.0.1:5070"
-    echo "   --> unprotected SIP   ==> ESP (UDP-encapsulated tunnel mode)   SA+/SA- SA created/deleted"
+    echo "   --> unprotected SIP   ==> ESP (UDP-encapsulated tunnel mode)   SA+/SA- SA created/deleted   (SIP over $TRANSPORT)"
 fi
 echo
 run_flow 2>&1 | tee "$OUT/ladder.txt"
@@ -203,6 +222,7 @@ else
           pending-on-old-sa old-sa-deleted pcscf-switch-over switch-over deregister-response pcscf-dereg
           deregister"
     [ "$SYNC" = 1 ] && need="$need aka-sync-failure hss-resync aka-resync"
+    [ "$TRANSPORT" = tcp ] && need="$need tcp-close"
 fi
 for step in $need; do
     grep -q "| VERIFIED $step:" "$L" || note_fail "$step"

@@ -1,92 +1,100 @@
 /*
- * ipsec.h -- the UE's and the P-CSCF's IPsec plumbing for the examples:
- * a small set of esp/ SAs and either the RFC 3948 UDP-encapsulated tunnel
- * mode (TS 33.203 Annex M) over one ordinary UDP socket, or transport mode
- * (clause 6.3) over a raw IP socket for protocol 50.
+ * ipsec.h -- the UE's and the P-CSCF's data plane, which is the library's:
+ * the sa/ table's SAs live in an esp/ SA pool (imssec_sa_esp_pool with
+ * imssec_sa_esp_callbacks()), a SIP payload is protected on the SA sa/
+ * names with imssec_sa_esp_protect(), and every ESP datagram received goes
+ * to imssec_sa_esp_unprotect(), which finds the SA by SPI and checks the
+ * inner selectors (TS 33.203 7.1 rules 4 and 7).
  *
- * Each SA is one imssec_esp_sa plus what TS 33.203 clause 7.1 says an SA is
- * bound to: the protected ports (port_uc/port_us at the UE, port_pc/port_ps
- * at the P-CSCF) carried in the inner UDP header, and the registration
- * ("generation") that created it, so that re-registration can keep the old
- * set for pending transactions (clause 7.4) and delete it later.
+ * What this file adds around it is what a program has to do itself:
+ *   - the sockets: a UDP socket for RFC 3948 ESP-in-UDP (TS 33.203 Annex
+ *     M, UDP-encapsulated tunnel mode) or a raw socket for IP protocol 50
+ *     (transport mode, clause 6.3);
+ *   - the capture (pcap.h) of every ESP packet it sends;
+ *   - the Wireshark esp_sa key log: the keys come from imssec_sa_get() the
+ *     first time an SA carries a packet (an SA that never does is never
+ *     listed: a later SA may reuse its SPI with other keys);
+ *   - the ladder: the library's callbacks are wrapped to print SA+ / SA- /
+ *     SA~ (install, remove, port_Uenc learnt) and to refuse SAs of a mode
+ *     this program has no socket for.
  */
 #ifndef EXAMPLES_IPSEC_H
 #define EXAMPLES_IPSEC_H
 
 #include "../imssec.h"
 #include "sip.h"
+
 #include <stdio.h>
 
-#define EX_MAX_SA 16
+#define EX_POOL 16 /* esp/ SAs: at most three sets of four per user (7.1 rule 3), and room */
 
-typedef struct ex_sa {
-    int used;
-    imssec_sa_ref ref;     /* sa/'s name for it */
-    int gen;               /* the set of four it belongs to: 1, 2, ... */
-    int dir;               /* IMSSEC_ESP_INBOUND or IMSSEC_ESP_OUTBOUND */
+/* What the ladder says about one installed SA (no keys). */
+typedef struct ex_sa_note {
+    imssec_sa_ref ref;
+    int set; /* the set of four it came with: 1, 2, ... (for the ladder) */
+    int which, inbound, logged;
     uint32_t spi;
-    unsigned lport, rport; /* protected ports: local and remote (inner UDP) */
-    imssec_esp_sa esp;
-    /* For the Wireshark esp_sa line, written when the SA first carries a
-     * packet (an SA that never does is never listed: a later SA may reuse
-     * its SPI with other keys), then wiped. */
-    int logged, auth, enc;
-    uint8_t ik_esp[IMSSEC_ESP_AUTH_KEY_MAX], ck_esp[IMSSEC_ESP_ENC_KEY_MAX];
-    size_t ik_len, ck_len;
-} ex_sa;
+    uint16_t sport, dport;
+} ex_sa_note;
 
-typedef struct ex_ipsec {
-    ex_sa sa[EX_MAX_SA];
+typedef struct ex_dp {
+    imssec_esp_sa sas[EX_POOL];
+    imssec_sa_esp_pool pool;
+    imssec_sa_callbacks lib; /* the library's data plane */
+    imssec_sa_callbacks cb;  /* what the table is given: lib, wrapped */
+    imssec_sa_table *t;
     const imssec_io *io;
-    int fd;                   /* the UDP socket carrying ESP-in-UDP */
-    char outer_local[64];     /* outer addresses and encapsulation ports */
-    unsigned encap_local;
-    char outer_peer[64];
-    unsigned encap_peer;
-    char inner_local[64];     /* inner (tunnelled) IP addresses */
-    char inner_peer[64];
-    FILE *esp_sa_file;        /* Wireshark esp_sa lines (optional) */
-    const char *role;         /* for the ladder */
-    int transport;            /* 1: transport mode, fd is a raw ESP socket */
-    int installs;             /* SAs installed so far (sets of four) */
-    const char *why;          /* reason shown when sa/ removes SAs */
-    uint8_t last[SIP_MAX_MSG + 256]; /* the last ESP packet sent */
+    int mode;                /* IMSSEC_MODE_UDP_ENC_TUN (UDP socket) or IMSSEC_MODE_TRANS (raw) */
+    int fd;                  /* ESP goes out (and, except IPv6 transport, comes in) here */
+    int tap;                 /* IPv6 transport mode: ESP comes in here (net_ipv6_tap), else -1 */
+    imssec_addr local;       /* the socket's address: the outer source */
+    unsigned local_port;     /* UDP: the socket's port */
+    unsigned encap_port;     /* UE: the P-CSCF's encapsulation port when not 4500; 0 = sa/'s */
+    FILE *esp_sa;            /* Wireshark esp_sa lines, or NULL */
+    ex_sa_note note[EX_POOL];
+    int installs;
+    const char *why;         /* the reason printed with SA- lines */
+    /* told after an SA is removed (sip_io.c drops the TCP connections it
+     * carried); must not call into the table */
+    void (*removed)(void *user, imssec_sa_ref sa);
+    void *removed_user;
+    int keepalive_due;       /* sa/ asked for a NAT keepalive (M.7.2) */
+    imssec_addr ka_to;       /* UE, UDP-enc-tun: where keepalives go (the P-CSCF, */
+    unsigned ka_port;        /* its encapsulation port); 0: none */
+    int remember;            /* keep a copy of the next packet sent (the replay check) */
+    uint8_t last[SIP_MAX_MSG + 256];
     size_t last_len;
-} ex_ipsec;
+    imssec_addr last_to;
+    unsigned last_port;
+} ex_dp;
 
-/* The data-plane seam of sa/ (imssec_sa_callbacks) implemented with esp/:
- * user = the ex_ipsec.  install creates the esp/ SA from the expanded keys
- * sa/ hands over; remove wipes it; update notes a learnt NAT port. */
-int ex_cb_install(void *user, const imssec_sa_info *sa, uint64_t *handle);
-int ex_cb_update(void *user, const imssec_sa_info *sa);
-int ex_cb_remove(void *user, const imssec_sa_info *sa);
-ex_sa *ex_sa_by_ref(ex_ipsec *x, imssec_sa_ref ref);
-/* "0x1234abcd (set 2, 6100->5064)" for the ladder. */
-const char *ex_sa_name(const ex_sa *s, char *buf, size_t cap);
+/* mode: IMSSEC_MODE_UDP_ENC_TUN or IMSSEC_MODE_TRANS; fd: its socket (tap:
+ * -1 unless IPv6 transport mode).  The callbacks for
+ * imssec_sa_table_setup() are then &d->cb; call ex_dp_attach() once the
+ * table is set up. */
+void ex_dp_init(ex_dp *d, const imssec_io *io, int mode, int fd, int tap, FILE *esp_sa);
+void ex_dp_attach(ex_dp *d, imssec_sa_table *t);
 
-/* SAs in the data plane (of set gen; gen 0: all), and lookup by SPI. */
-int ex_sa_count(const ex_ipsec *x, int gen);
-ex_sa *ex_sa_by_spi(ex_ipsec *x, uint32_t spi);
+/* Protect a SIP message (UDP) or a TCP segment on SA `sa` and send it;
+ * the packet goes to the capture.  IMSSEC_OK or the library's error. */
+int ex_dp_send(ex_dp *d, imssec_sa_ref sa, int transport, const uint8_t *payload, size_t n,
+               imssec_errinfo *err);
+/* The packet kept by `remember`, sent again byte for byte. */
+void ex_dp_replay_last(ex_dp *d);
 
-/* Protect the SIP message with `sa` (inner IPv4/UDP lport -> rport inside
- * ESP inside UDP) and send it; the whole ESP packet goes to the pcap.
- * Returns IMSSEC_OK or an imssec error. */
-int ex_send(ex_ipsec *x, ex_sa *sa, const char *sip, size_t n);
+/* Read one packet from socket `fd` (d->fd or d->tap) and unprotect it
+ * (imssec_sa_esp_unprotect()): *rx names the SA, its user and the inner
+ * flow; the payload is out[rx->payload_off ..].  Returns the library's
+ * value: IMSSEC_OK, IMSSEC_E_NOT_ESP (nothing for us: a keepalive, another
+ * packet on the interface) or a verdict (drop it). */
+int ex_dp_recv(ex_dp *d, int fd, uint8_t *out, size_t cap, imssec_sa_esp_received *rx,
+               imssec_errinfo *err);
 
-/* Send the last ESP packet again, byte for byte (a replay, for the demo's
- * anti-replay check). */
-void ex_replay_last(ex_ipsec *x);
-
-/* Unprotect a datagram received on x->fd from src_ip:src_port.
- * Returns IMSSEC_OK with *which (the inbound SA), the SIP text and the inner
- * ports; IMSSEC_E_NOT_ESP for a NAT keepalive; IMSSEC_E_NO_SA for an unknown
- * SPI; or the esp/ verdict. */
-int ex_recv(ex_ipsec *x, const uint8_t *data, size_t n, const char *src_ip, unsigned src_port,
-            ex_sa **which, char *sip, size_t cap, size_t *sip_len, unsigned *inner_sport,
-            unsigned *inner_dport);
-
-/* "hmac-sha-1-96/aes-cbc" -> pair; returns 0 or -1. */
-int ex_pair_parse(const char *text, imssec_sec_pair *p);
-const char *ex_pair_name(int alg, int ealg, char *buf, size_t cap);
+/* The ladder's view of the SAs: "spi=0x1234abcd (set 2, 6100->5064)", the
+ * set an SA came with (0: unknown), and how many SAs of set `set` (0:
+ * all) the data plane holds. */
+const char *ex_dp_name(const ex_dp *d, imssec_sa_ref sa, char *buf, size_t cap);
+int ex_dp_set_of(const ex_dp *d, imssec_sa_ref sa);
+int ex_dp_count(const ex_dp *d, int set);
 
 #endif

@@ -2,76 +2,77 @@
  * pcscf.c -- a P-CSCF for the imssec demo (TS 33.203 clauses 6, 7 and
  * Annex M).
  *
- *   UE  --unprotected REGISTER-->  :5060            (clause 7.1: REGISTER only)
- *   UE  <==ESP in UDP (RFC 3948)==> :4500           (Annex M, UDP-enc-tun SAs)
- *       or ESP over IP (protocol 50) with --transport (clause 6.3)
- *   P-CSCF :6060 <--plain SIP-->  S-CSCF
+ *   UE  --unprotected REGISTER-->  :5060 UDP and TCP   (7.1 item 3: REGISTER only)
+ *   UE  <==ESP in UDP (RFC 3948)==> :4500              (Annex M, UDP-enc-tun SAs)
+ *       or ESP over IP (protocol 50) with --mode transport (clause 6.3)
+ *       inside the SAs SIP over UDP or TCP, on the ports 7.1 gives each
+ *   P-CSCF :6060 <--plain SIP over UDP-->  S-CSCF
  *
- * The P-CSCF state machine of sa/ (7.1 rules 1-4, 7.4.2a, M.7) decides
- * everything about SAs: it is told what happened (SM1 arrived, SM6 sent,
- * SM7 arrived on SA x, SM12 sent, a message arrived on SA y, ...) and
- * answers which SA protects what we send next and whether a message came
- * on the right SA; its install/remove callbacks drive esp/ (ipsec.c).
- *
- * SM1 (REGISTER with Security-Client): NAT detection, sec-agree negotiation
- * with the configured policy (secagree/); forwarded with Path and
- * integrity-protected.  SM4 (401 from the S-CSCF): CK and IK taken out of
- * WWW-Authenticate, the new SAs created, Security-Server added, SM6 sent.
- * SM7: Security-Verify must equal the Security-Server sent and
- * Security-Client the one of SM1 (Annex H).  SM12 goes back over the new
- * SAs.  De-registration deletes every SA once the final response has been
- * sent over them.
+ * The registration goes through the library's one-call steps:
+ *   SM1   imssec_sa_pcscf_register(): NAT detection (M.7.2), the choice from
+ *         the Security-Client (7.2), 7.1 rules 2 and 3; a 494 with our
+ *         capability list when nothing is acceptable (7.3.2.1);
+ *   SM4   imssec_sa_pcscf_challenge(): CK and IK taken out of the S-CSCF's
+ *         WWW-Authenticate (6.1.1), the new SAs, our Security-Server;
+ *   SM7   imssec_sa_pcscf_auth(): Security-Verify equals SM6's
+ *         Security-Server, Security-Client equals SM1's (7.2, Annex H), the
+ *         SA it came on; the integrity-protected indication towards the
+ *         S-CSCF (6.1.5).  The REGISTERs that report an AKA failure
+ *         (7.3.1.2, 7.3.1.3) go through the same call.
+ * SM12, failures, de-registration and every other message are sa/ events
+ * (imssec_sa_event) and routes (imssec_sa_route): sa/ names the SA each
+ * message goes on and says whether one arrived on the right SA; this file
+ * never picks an SA.  The data plane is the library's esp/ pool (ipsec.h),
+ * SIP over TCP inside the SAs the user-space TCP of tcp_lite.h (sip_io.h).
  */
 #include "../imssec.h"
 #include "ipsec.h"
+#include "ladder.h"
+#include "net.h"
+#include "pcap.h"
 #include "sip.h"
+#include "sip_io.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
     "usage: pcscf [--ip 127.0.0.1] [--port 5060] [--encap-port 4500] [--core-port 6060]\n"
-    "             [--scscf-ip 127.0.0.1] [--scscf-port 5070]\n"
+    "             [--scscf-ip 127.0.0.1] [--scscf-port 5070] [--mode udp|transport]\n"
     "             [--policy hmac-sha-1-96/aes-cbc,hmac-sha-1-96/des-ede3-cbc,...]\n"
     "             [--confidentiality supported|required|never] [--pcap FILE]\n"
-    "             [--esp-sa FILE] [--timeout-ms 30000] [--transport]\n"
-    "A P-CSCF (see the comment at the top of pcscf.c).\n";
+    "             [--esp-sa FILE] [--timeout-ms 30000]\n"
+    "A P-CSCF (see the comment at the top of pcscf.c).  It takes SIP over UDP and\n"
+    "TCP, unprotected on --port and inside the SAs.\n";
 
-static const char *const known[] = {"ip",     "port",      "encap-port", "core-port",
-                                    "scscf-ip", "scscf-port", "policy",
-                                    "confidentiality", "pcap", "esp-sa", "timeout-ms",
-                                    "transport!", NULL};
+static const char *const known[] = {"ip",     "port",   "encap-port", "core-port", "scscf-ip",
+                                    "scscf-port", "mode", "policy", "confidentiality", "pcap",
+                                    "esp-sa", "timeout-ms", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
-static char my_ip[64], scscf_ip[64];
-static unsigned my_port, core_port, scscf_port;
-static int ufd, efd, cfd;
-static ex_ipsec ipsec;
-static imssec_sec_pair policy_pairs[8];
-static size_t n_policy;
-static int confidentiality;
+static imssec_addr my_ip, scscf_ip;
+static unsigned core_port, scscf_port;
+static int core_chan;
+static sio S;
+static ex_dp DP;
+static imssec_secagree_pair policy_pairs[8];
+static imssec_secagree_policy policy;
 
-/* sa/: the P-CSCF state machine and SA table, in our memory. */
+/* sa/: the P-CSCF state machine and SA table, in our memory */
 static imssec_sa_table sat;
-static imssec_sa_callbacks sacb;
 static uint64_t sa_mem[8192];
 
 /* What this demo remembers about its one UE besides sa/'s records. */
 static struct {
     int have_user;
     uint32_t user;
-    char ue_ip[64];          /* public address (packet source of SM1) */
-    unsigned ue_port;
-    int nat;
-    imssec_sec_choice choice;  /* negotiated at SM1 */
-    char sec_client[2048];   /* this attempt's Security-Client, for Annex H */
-    char sec_server[2048];   /* the Security-Server we sent */
-    int dereg;               /* a de-registration is in progress */
-    int registered;
-    int done;                /* the flow is over */
+    char sec_client[2048]; /* SM1's Security-Client: SM7 must repeat it (Annex H) */
+    unsigned port_ps;      /* our protected server port for the UE (in our Security-Server) */
+    int nat;               /* M.7.2, from the unprotected SM1 */
+    int transport;         /* the transport the UE registered with: our requests use it */
+    int dereg, registered, done;
 } ue;
 
 /* Transactions: requests forwarded by us, by our Via branch. */
@@ -79,12 +80,20 @@ static struct {
 typedef struct ptx {
     int used;
     char branch[64];
-    int from_ue;          /* request from the UE; else from the S-CSCF to the UE */
+    int from_ue;           /* a request from the UE; else one from the S-CSCF to the UE */
     int is_register;
-    imssec_sa_ref in_ref; /* from_ue: the SA it arrived on (0: unprotected) */
-    imssec_sa_ref out_ref; /* to the UE: the SA it went out on */
+    sio_from in;           /* from_ue: how it arrived (SA, transport, channel) */
+    imssec_sa_ref out_sa;  /* to the UE: the SA it went on */
+    tl_conn *out_conn;     /* to the UE over TCP: the connection */
+    int pending;           /* imssec_sa_txn_begin() was called for it (7.4) */
 } ptx;
 static ptx tx[MAX_TX];
+
+/* The Via transport token (RFC 3261 20.42) of the transport in use. */
+static const char *via_tp(void)
+{
+    return ue.transport == IMSSEC_TRANSPORT_TCP ? "TCP" : "UDP";
+}
 
 static ptx *tx_new(const char *branch)
 {
@@ -112,93 +121,70 @@ static ptx *tx_find(const sip_msg *m)
     return NULL;
 }
 
-/* A transaction on an SA ended: sa/ may now retire an old set (7.4). */
+/* A transaction ended: sa/ may now retire an old set (7.4). */
 static void tx_done(ptx *t)
 {
-    imssec_sa_ref r = t->from_ue ? t->in_ref : t->out_ref;
-    if (r && !t->is_register)
-        imssec_sa_txn_end(&sat, r, net_now_ms());
+    if (t->pending)
+        imssec_sa_txn_end(&sat, t->from_ue ? t->in.sa : t->out_sa, net_now_ms());
     t->used = 0;
 }
 
-/* An address as sa/ wants it (IPv4 or IPv6, brackets allowed). */
-static void addr_of(const char *text, imssec_sa_addr *a)
+
+static const char *clause_of(const imssec_errinfo *e)
 {
-    char ip[64];
-    host_ip(text, ip);
-    memset(a, 0, sizeof *a);
-    if (inet_pton(AF_INET6, ip, a->b) == 1)
-        a->len = 16;
-    else if (inet_pton(AF_INET, ip, a->b) == 1)
-        a->len = 4;
+    /* "TS 33.203 7.3.2.1" -> "7.3.2.1" (the demo's check reads it so) */
+    const char *c = e->clause ? e->clause : "?";
+    return strncmp(c, "TS 33.203 ", 10) == 0 ? c + 10 : c;
+}
+
+static const char *why(const imssec_errinfo *e, int rc)
+{
+    static char line[256];
+    size_t n = 0;
+    if (imssec_errinfo_format(e, line, sizeof line - 1, &n) != IMSSEC_OK)
+        return imssec_strerror(rc);
+    line[n] = '\0';
+    return line;
 }
 
 /* Feed an event to the P-CSCF state machine; print the transition. */
-static int sa_ev(int event, const imssec_sa_ev_args *a, imssec_sa_ev_out *o, const char *why)
+static int sa_ev(int event, const imssec_sa_ev_args *a, imssec_sa_ev_out *o, const char *reason)
 {
     int before = imssec_sa_state(&sat, ue.user), rc;
-    imssec_sa_ev_out tmp;
-    if (!o)
-        o = &tmp;
-    memset(o, 0, sizeof *o);
-    ipsec.why = why;
-    rc = imssec_sa_event(&sat, ue.user, event, a, o, net_now_ms());
-    ipsec.why = NULL;
+    imssec_errinfo e;
+    memset(&e, 0, sizeof e);
+    DP.why = reason;
+    rc = imssec_sa_event(&sat, ue.user, event, a, o, net_now_ms(), &e);
+    DP.why = NULL;
     if (rc != IMSSEC_OK)
         ladder("    sa/ %s in %s: %s", imssec_sa_event_name(event), imssec_sa_state_name(before),
-               imssec_strerror(rc));
+               why(&e, rc));
     else if (imssec_sa_state(&sat, ue.user) != before)
         ladder("    sa/ %s: %s -> %s", imssec_sa_event_name(event), imssec_sa_state_name(before),
                imssec_sa_state_name(imssec_sa_state(&sat, ue.user)));
     return rc;
 }
 
-/* ---- sending ------------------------------------------------------------- */
-
-static void show(const char *dir, const sip_buf *b, const char *how)
+static void state_note(int before)
 {
-    char first[128];
-    ladder("%s %-40s %s", dir, sip_first_line(b->p, b->n, first, sizeof first), how);
+    if (imssec_sa_state(&sat, ue.user) != before)
+        ladder("    sa/ %s -> %s", imssec_sa_state_name(before),
+               imssec_sa_state_name(imssec_sa_state(&sat, ue.user)));
 }
 
-static void to_scscf(const sip_buf *b)
-{
-    show("-->", b, "to S-CSCF");
-    net_send(cfd, scscf_ip, scscf_port, b->p, b->n);
-}
+/* ---- sending ----------------------------------------------------------------- */
 
-/* To the UE over the SA sa/ chose, or unprotected when ref is 0. */
-static int to_ue(imssec_sa_ref ref, const sip_buf *b)
+/* A response to a request from the UE: on the SA sa/ named, or (0)
+ * unprotected where the request came from. */
+static int reply_to_ue(const sio_from *in, imssec_sa_ref protect_with, const sip_buf *b)
 {
-    ex_sa *sa;
-    char how[96];
-    int rc;
-    if (!ref) {
-        show("<--", b, "unprotected");
-        net_send(ufd, ue.ue_ip, ue.ue_port, b->p, b->n);
-        return 0;
-    }
-    sa = ex_sa_by_ref(&ipsec, ref);
-    if (!sa) {
-        verify(0, "pcscf-send", "sa/ chose an SA the data plane does not have");
+    if (protect_with)
+        return sio_send_protected(&S, protect_with, in->transport, 0, b->p, b->n, NULL);
+    if (in->kind == SIO_PROT) {
+        verify(0, "pcscf-route", "sa/ named no SA for the response to a protected request");
         return -1;
     }
-    show("<==", b, ex_sa_name(sa, how, sizeof how));
-    rc = ex_send(&ipsec, sa, b->p, b->n);
-    if (rc != IMSSEC_OK)
-        verify(0, "pcscf-send", "imssec_esp_protect: %s", imssec_strerror(rc));
-    return rc;
-}
-
-/* A response back to the UE over the set its request came on (7.1, 7.4). */
-static int reply_to_ue(imssec_sa_ref in_ref, const sip_buf *b)
-{
-    imssec_sa_ref out = 0;
-    if (in_ref && imssec_sa_route(&sat, ue.user, 0, in_ref, &out) != IMSSEC_OK) {
-        verify(0, "pcscf-route", "no SA for the response");
-        return -1;
-    }
-    return to_ue(out, b);
+    return sio_send_unprotected(&S, in->chan, &in->src, in->sport, b->p, b->n);
 }
 
 /* Copy a response without our top Via; `www` replaces WWW-Authenticate and
@@ -227,94 +213,16 @@ static void copy_response(sip_buf *b, const sip_msg *m, const char *www, const c
     sip_b_end(b, m->body.p, m->body.n);
 }
 
-/* ---- helpers ------------------------------------------------------------ */
+/* ---- towards the S-CSCF --------------------------------------------------------- */
 
-static void strip_sec_agree(sip_buf *b, const sip_hdr *h)
-{
-    /* Require / Proxy-Require: drop the sec-agree option tag (TS 24.229
-     * 5.2.2: the P-CSCF removes it before forwarding). */
-    if (sip_has(h->value, "sec-agree") && h->value.n <= strlen("sec-agree") + 2)
-        return;
-    sip_b_hdr(b, h);
-}
-static int parse_sec(const sip_msg *m, const char *name, imssec_sec_mech *mechs, size_t cap,
-                     size_t *n, char *copy, size_t copy_cap)
-{
-    /* All instances joined with ", " into `copy` (the mechanisms point
-     * into it), RFC 3261 7.3.1. */
-    size_t used = 0;
-    int i, cnt = sip_count(m, name), rc;
-    imssec_sec_errinfo ei;
-    copy[0] = '\0';
-    for (i = 0; i < cnt; i++) {
-        sip_str v;
-        sip_get(m, name, i, &v);
-        if (used + v.n + 3 > copy_cap)
-            return IMSSEC_E_SPACE;
-        if (used) {
-            memcpy(copy + used, ", ", 2);
-            used += 2;
-        }
-        memcpy(copy + used, v.p, v.n);
-        used += v.n;
-        copy[used] = '\0';
-    }
-    if (!cnt)
-        return IMSSEC_E_NOT_FOUND;
-    rc = imssec_secagree_parse(copy, used, mechs, cap, n, &ei);
-    if (rc != IMSSEC_OK)
-        ladder("%s: %s at mechanism %u offset %u", name, ei.what ? ei.what : imssec_strerror(rc),
-               (unsigned)ei.mech_index, (unsigned)ei.offset);
-    return rc;
-}
-static int take_keys(sip_str www, char *out, size_t cap, uint8_t ck[16], uint8_t ik[16])
-{
-    sip_str ckv, ikv;
-    char hex[40];
-    size_t i, o = 0;
-    if (!sip_auth_param(www, "ck", &ckv) || !sip_auth_param(www, "ik", &ikv))
-        return -1;
-    if (hex_decode(sip_cstr(ckv, hex, sizeof hex), ck, 16) != 16 ||
-        hex_decode(sip_cstr(ikv, hex, sizeof hex), ik, 16) != 16)
-        return -1;
-    /* Remove ", ck=\"...\"" and ", ik=\"...\"": walk the text and skip
-     * the two parameters (with the comma before them). */
-    for (i = 0; i < www.n && o + 1 < cap;) {
-        const char *p = www.p + i;
-        size_t rest = www.n - i;
-        if (rest > 4 && *p == ',') {
-            size_t j = 1;
-            while (j < rest && p[j] == ' ')
-                j++;
-            if (rest - j > 3 && (p[j] == 'c' || p[j] == 'C' || p[j] == 'i' || p[j] == 'I') &&
-                (p[j + 1] == 'k' || p[j + 1] == 'K') && (p[j + 2] == '=' || p[j + 2] == ' ')) {
-                /* skip to the end of the value */
-                size_t k = j + 2;
-                while (k < rest && p[k] != '"')
-                    k++;
-                k++;
-                while (k < rest && p[k] != '"')
-                    k++;
-                i += k + 1;
-                continue;
-            }
-        }
-        out[o++] = *p;
-        i++;
-    }
-    out[o] = '\0';
-    return 0;
-}
-
-/* ---- towards the S-CSCF ---------------------------------------------------- */
-
-/* Forward a request from the UE.  `integrity`: NULL for a non-REGISTER,
- * else the integrity-protected value sa/ gave (TS 33.203 6.1.5). */
-static void forward_to_scscf(const sip_msg *m, const char *integrity, imssec_sa_ref in_ref,
+/* Forward a request from the UE.  integrity: NULL for a non-REGISTER, else
+ * the indication of TS 33.203 6.1.5 (TS 24.229 5.2.2: integrity-protected
+ * in the Authorization). */
+static void forward_to_scscf(const sip_msg *m, const sio_from *in, const char *integrity,
                              int is_register)
 {
     sip_buf b;
-    char branch[32], h[72];
+    char branch[32], h[IMSSEC_ADDR_TEXT_MAX + 1], src[IMSSEC_ADDR_TEXT_MAX + 1];
     int i, first_via = 1;
     ptx *t;
 
@@ -323,247 +231,257 @@ static void forward_to_scscf(const sip_msg *m, const char *integrity, imssec_sa_
     sip_b_init(&b);
     sip_b_add(&b, "%.*s %.*s SIP/2.0\r\n", (int)m->method.n, m->method.p, (int)m->uri.n,
               m->uri.p);
-    sip_b_add(&b, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", host_fmt(my_ip, h), core_port, branch);
+    sip_b_add(&b, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", addr_text(&my_ip, 1, h), core_port,
+              branch);
     for (i = 0; i < m->nhdrs; i++) {
-        const sip_hdr *h = &m->hdrs[i];
-        if (sip_name_is(h->name, "Via") && first_via) {
-            /* RFC 3581 / M.7.2: record where the request really came from;
-             * the UE learns its public address from `received`. */
+        const sip_hdr *hd = &m->hdrs[i];
+        if (sip_name_is(hd->name, "Via") && first_via) {
+            /* RFC 3261 18.2.1, RFC 3581: record where an unprotected request
+             * came from; behind a NAT the UE learns its public address from
+             * `received` (M.7.2) */
             sip_str rp;
-            size_t keep = h->value.n;
+            int unprot = in->kind == SIO_UNPROT;
+            int rport = unprot && sip_param(hd->value, "rport", &rp) && rp.n == 0;
             first_via = 0;
-            if (!in_ref && ue.nat && sip_param(h->value, "rport", &rp) && rp.n == 0)
-                keep = (size_t)(rp.p - h->value.p) - 6; /* drop the empty ";rport" */
-            sip_b_add(&b, "Via: %.*s", (int)keep, h->value.p);
-            if (keep != h->value.n)
-                sip_b_add(&b, "%.*s", (int)(h->value.n - keep - 6), h->value.p + keep + 6);
-            if (!in_ref && ue.nat)
-                sip_b_add(&b, ";received=%s;rport=%u", ue.ue_ip, ue.ue_port);
+            if (rport) {
+                size_t cut = (size_t)(rp.p - hd->value.p) - 6; /* the empty ";rport" */
+                sip_b_add(&b, "Via: %.*s%.*s;rport=%u", (int)cut, hd->value.p,
+                          (int)(hd->value.n - cut - 6), hd->value.p + cut + 6, in->sport);
+            } else {
+                sip_b_add(&b, "Via: %.*s", (int)hd->value.n, hd->value.p);
+            }
+            if (unprot && ue.nat) /* the sent-by host is not the source (SM1's M.7.2 verdict) */
+                sip_b_add(&b, ";received=%s", addr_text(&in->src, 0, src));
             sip_b_add(&b, "\r\n");
-        } else if (sip_name_is(h->name, "Security-Client") ||
-                   sip_name_is(h->name, "Security-Verify") || sip_name_is(h->name, "Route") ||
-                   sip_name_is(h->name, "Content-Length")) {
-            continue;
-        } else if (sip_name_is(h->name, "Require") || sip_name_is(h->name, "Proxy-Require")) {
-            strip_sec_agree(&b, h);
-        } else if (sip_name_is(h->name, "Authorization") && integrity) {
-            sip_b_add(&b, "Authorization: %.*s, integrity-protected=\"%s\"\r\n", (int)h->value.n,
-                      h->value.p, integrity);
+        } else if (sip_name_is(hd->name, "Security-Client") ||
+                   sip_name_is(hd->name, "Security-Verify") || sip_name_is(hd->name, "Route") ||
+                   sip_name_is(hd->name, "Content-Length")) {
+            continue; /* TS 24.229 5.2.2: not forwarded */
+        } else if ((sip_name_is(hd->name, "Require") || sip_name_is(hd->name, "Proxy-Require")) &&
+                   sip_has(hd->value, "sec-agree") && hd->value.n <= strlen("sec-agree") + 2) {
+            continue; /* the sec-agree option tag is for this hop only */
+        } else if (sip_name_is(hd->name, "Authorization") && integrity) {
+            sip_b_add(&b, "Authorization: %.*s, integrity-protected=\"%s\"\r\n", (int)hd->value.n,
+                      hd->value.p, integrity);
         } else {
-            sip_b_hdr(&b, h);
+            sip_b_hdr(&b, hd);
         }
     }
     if (is_register)
-        sip_b_add(&b, "Path: <sip:term@%s:%u;lr>\r\nSupported: path\r\n", host_fmt(my_ip, h),
+        sip_b_add(&b, "Path: <sip:term@%s:%u;lr>\r\nSupported: path\r\n", addr_text(&my_ip, 1, h),
                   core_port);
     sip_b_end(&b, m->body.p, m->body.n);
     t = tx_new(branch);
     if (t) {
         t->from_ue = 1;
         t->is_register = is_register;
-        t->in_ref = in_ref;
-        if (in_ref && !is_register)
-            imssec_sa_txn_begin(&sat, in_ref);
+        t->in = *in;
+        /* 7.4: a transaction started on a set keeps it alive */
+        if (in->kind == SIO_PROT && !is_register)
+            t->pending = imssec_sa_txn_begin(&sat, in->sa) == IMSSEC_OK;
     }
-    to_scscf(&b);
+    sio_send_unprotected(&S, core_chan, &scscf_ip, scscf_port, b.p, b.n);
 }
 
-/* ---- SM1 --------------------------------------------------------------------- */
+/* ---- SM1 ----------------------------------------------------------------------------- */
 
-static int find_user(const sip_msg *m)
+static int find_user(const sip_msg *m, imssec_digest_credentials *cr)
 {
-    sip_str auth, u;
-    char impi[128];
-    if (!sip_get(m, "Authorization", 0, &auth) || !sip_auth_param(auth, "username", &u) || !u.n) {
-        ladder("REGISTER without a username: dropped");
+    sip_str auth;
+    if (!sip_get(m, "Authorization", 0, &auth) ||
+        imssec_digest_credentials_parse(auth, cr, NULL) != IMSSEC_OK || !cr->username.n) {
+        ladder("REGISTER without a usable Authorization (TS 24.229 5.1.1.2.1): dropped");
         return -1;
     }
-    sip_cstr(u, impi, sizeof impi);
-    if (imssec_sa_user_lookup(&sat, impi, strlen(impi), 1, &ue.user) != IMSSEC_OK) {
-        ladder("no room for user %s", impi);
+    if (imssec_sa_user_lookup(&sat, cr->username, 1, &ue.user) != IMSSEC_OK) {
+        ladder("no room for user %.*s", (int)cr->username.n, cr->username.p);
         return -1;
     }
     ue.have_user = 1;
     return 0;
 }
 
-/* SM1: unprotected (on = NULL) or, re-registering, over the current SAs. */
-static void on_register_sm1(const sip_msg *m, const char *src_ip, unsigned src_port, ex_sa *on)
+/* SM1: unprotected, or (re-registration) over the current SAs. */
+static void on_sm1(const sip_msg *m, const sio_from *from)
 {
-    imssec_sec_mech client[16], server[16];
-    size_t nc, ns;
-    imssec_sec_pcscf_policy pol;
-    imssec_sec_reject rej;
-    imssec_sec_via via;
-    imssec_sa_ev_args a;
-    imssec_sa_ev_out o;
-    sip_str v, auth, resp, auts;
-    int rc, nat = 0;
-    char copy[2048], names[64], host[64];
+    imssec_sa_pcscf_sm1 in;
+    imssec_sa_pcscf_sm1_out out;
+    imssec_errinfo e;
+    sip_str via;
+    char names[64], t1[IMSSEC_ADDR_TEXT_MAX + 1];
+    int rc, before = imssec_sa_state(&sat, ue.user);
 
-    if (!sip_get(m, "Via", 0, &v) || imssec_secagree_via_parse(v.p, v.n, &via) != IMSSEC_OK) {
-        ladder("REGISTER without a usable Via dropped");
+    if (!sip_get(m, "Via", 0, &via)) {
+        ladder("REGISTER without a Via dropped");
         return;
     }
-    snprintf(host, sizeof host, "%.*s", (int)via.host_len, via.host);
-    memset(&a, 0, sizeof a);
-    a.arrived_on = on ? on->ref : 0;
-    addr_of(src_ip, &a.ue_ip);
-    addr_of(host, &a.via_ip);
-    addr_of(my_ip, &a.pcscf_ip);
-
-    /* The REGISTER that answers a challenge with a failure (7.3.1.2,
-     * 7.3.1.3): sa/ drops the new SAs; the S-CSCF decides what follows. */
-    if (sip_get(m, "Authorization", 0, &auth) &&
-        (sip_auth_param(auth, "auts", &auts) ||
-         (sip_auth_param(auth, "response", &resp) && resp.n == 0 &&
-          sip_auth_param(auth, "nonce", &resp) && resp.n))) {
-        a.kind = sip_auth_param(auth, "auts", &auts) ? IMSSEC_SA_KIND_SYNC : IMSSEC_SA_KIND_NET_AUTH;
-        if (sa_ev(IMSSEC_SA_EV_AUTH_RECV, &a, &o, "the UE reported a failure (7.3.1.2/7.3.1.3)") !=
-            IMSSEC_OK)
-            return;
-        forward_to_scscf(m, o.integrity_protected ? "yes" : "no", a.arrived_on, 1);
-        return;
+    memset(&in, 0, sizeof in);
+    memset(&out, 0, sizeof out);
+    memset(&e, 0, sizeof e);
+    sip_join(m, "Security-Client", ue.sec_client, sizeof ue.sec_client);
+    in.security_client = imssec_cstr(ue.sec_client);
+    in.via = via;
+    in.src = from->src;
+    in.arrived_on = from->kind == SIO_PROT ? from->sa : 0;
+    in.transport = from->transport;
+    in.policy = &policy;
+    /* the library keeps UDP-enc-tun for a SM1 on UDP-enc-tun SAs (M.7.4.2a) */
+    rc = imssec_sa_pcscf_register(&sat, ue.user, &in, &out, net_now_ms(), &e);
+    if (from->kind == SIO_UNPROT) {
+        sip_via vp;
+        ue.nat = out.nat;
+        ladder("    NAT %s: Via sent-by %s, packet from %s:%u (M.7.2)",
+               out.nat ? "detected" : "not detected",
+               sip_via_parse(via, &vp) == 0 ? vp.host : "?", addr_text(&from->src, 1, t1),
+               from->sport);
     }
-
-    if (!on) {
-        /* M.7.2: NAT when the packet's source differs from the Via sent-by. */
-        imssec_sa_addr src;
-        addr_of(src_ip, &src);
-        if (imssec_secagree_nat_detect(&via, src.b, src.len, &nat) != IMSSEC_OK)
-            nat = 1;
-        ue.nat = nat;
-        snprintf(ue.ue_ip, sizeof ue.ue_ip, "%s", src_ip);
-        ue.ue_port = src_port;
-        /* Inside the SAs the UE uses its public address (M.7.2). */
-        snprintf(ipsec.inner_peer, sizeof ipsec.inner_peer, "%s", src_ip);
-        ladder("    NAT %s: Via sent-by %s, packet from %s:%u", nat ? "detected" : "not detected",
-               host, host_fmt(src_ip, copy), src_port);
-    }
-    a.nat = (uint8_t)ue.nat;
-    rc = parse_sec(m, "Security-Client", client, 16, &nc, copy, sizeof copy);
-    if (rc != IMSSEC_OK) {
-        ladder("REGISTER without a valid Security-Client: %s", imssec_strerror(rc));
-        return;
-    }
-    /* Clause 7.2: choose now (the SPIs and ports of our Security-Server
-     * come from sa/ when the 401 goes out). */
-    memset(&pol, 0, sizeof pol);
-    pol.pairs = policy_pairs;
-    pol.n_pairs = n_policy;
-    pol.confidentiality = confidentiality;
-    pol.udp_encap = !ipsec.transport;
-    rc = imssec_secagree_pcscf_negotiate(client, nc, &pol, ue.nat, server, 16, &ns, &ue.choice,
-                                         &rej);
-    if (rc != IMSSEC_OK) {
-        if (rc == IMSSEC_E_SECAGREE_REJECT)
-            verify(0, "pcscf-negotiate", "clause %s: %s (SIP %d)", rej.clause, rej.reason,
-                   rej.sip_status);
-        else
-            verify(0, "pcscf-negotiate", "%s", imssec_strerror(rc));
-        if (rc == IMSSEC_E_SECAGREE_REJECT && rej.sip_status) {
+    if (rc == IMSSEC_E_SECAGREE_REJECT) {
+        verify(0, "pcscf-negotiate", "clause %s: %s (SIP %d)", clause_of(&e),
+               e.what ? e.what : "rejected", out.sip_status);
+        if (out.sip_status) {
+            /* RFC 3329 2.3.1: the rejection lists what we do accept */
             sip_buf b;
-            sip_b_response(&b, m, rej.sip_status, "Security Agreement Required", "pcscf");
+            char caps[2048];
+            size_t cl = 0;
+            sip_b_response(&b, m, out.sip_status, "Security Agreement Required", "pcscf");
+            if (imssec_secagree_server_build(&policy, out.nat, 0, 0, 0, 0, caps, sizeof caps - 1,
+                                             &cl) == IMSSEC_OK)
+                sip_b_add(&b, "Security-Server: %.*s\r\nRequire: sec-agree\r\n", (int)cl, caps);
             sip_b_end(&b, NULL, 0);
-            reply_to_ue(a.arrived_on, &b);
+            reply_to_ue(from, out.protect_with, &b);
         }
         ue.done = !ue.registered;
         return;
     }
-    a.peer_spi_c = ue.choice.spi_c;
-    a.peer_spi_s = ue.choice.spi_s;
-    a.peer_port_c = ue.choice.port_c;
-    a.peer_port_s = ue.choice.port_s;
-    /* 7.1 rules 2 and 3, temporary storage: sa/. */
-    if (sa_ev(IMSSEC_SA_EV_REG_RECV, &a, &o, NULL) != IMSSEC_OK) {
-        verify(0, "pcscf-register", "sa/ refused SM1");
+    if (rc != IMSSEC_OK) {
+        verify(0, "pcscf-register", "SM1 refused: %s", why(&e, rc));
         return;
     }
-    snprintf(ue.sec_client, sizeof ue.sec_client, "%s", copy); /* Annex H */
+    state_note(before);
     verify(1, "pcscf-negotiate", "ipsec-3gpp %s mod=%s (UE entry %u)",
-           ex_pair_name(ue.choice.alg, ue.choice.ealg, names, sizeof names),
-           imssec_secagree_mode_name(ue.choice.mod), (unsigned)ue.choice.index);
-    forward_to_scscf(m, o.integrity_protected ? "yes" : "no", a.arrived_on, 1);
+           pair_text(out.choice.alg, out.choice.ealg, names, sizeof names),
+           imssec_mode_name(out.choice.mode), (unsigned)out.choice.index);
+    forward_to_scscf(m, from, out.integrity_protected ? "yes" : "no", 1);
 }
 
-/* ---- SM4 -> SM6, SM12 and failures: REGISTER responses from the S-CSCF -- */
+/* ---- SM7, and the REGISTERs that report an AKA failure ------------------------------ */
 
-static uint8_t sa_alg_of(int alg)
+static void on_sm7(const sip_msg *m, const sio_from *from, const imssec_digest_credentials *cr)
 {
-    return (uint8_t)(alg == IMSSEC_ALG_HMAC_MD5_96 ? IMSSEC_SA_ALG_HMAC_MD5_96
-                                                   : IMSSEC_SA_ALG_HMAC_SHA1_96);
+    imssec_sa_pcscf_sm7 in;
+    imssec_errinfo e;
+    sip_str v;
+    char sv[2048], sc[2048], name[96];
+    int rc, integrity = 0, before = imssec_sa_state(&sat, ue.user);
+    int answer = !cr->auts.p && cr->response.n;
+
+    memset(&in, 0, sizeof in);
+    memset(&e, 0, sizeof e);
+    if (sip_get(m, "Authorization", 0, &v))
+        in.authorization = v;
+    sip_join(m, "Security-Verify", sv, sizeof sv);
+    sip_join(m, "Security-Client", sc, sizeof sc);
+    in.security_verify = imssec_cstr(sv);
+    in.security_client = imssec_cstr(sc);
+    in.sm1_security_client = imssec_cstr(ue.sec_client);
+    if (sip_get(m, "Via", 0, &v))
+        in.via = v;
+    in.src = from->src;
+    in.arrived_on = from->kind == SIO_PROT ? from->sa : 0;
+    in.transport = from->transport;
+    in.policy = &policy;
+    DP.why = "the UE reported an AKA failure (7.3.1.2, 7.3.1.3)";
+    rc = imssec_sa_pcscf_auth(&sat, ue.user, &in, &integrity, net_now_ms(), &e);
+    DP.why = NULL;
+    if (!answer) {
+        if (rc != IMSSEC_OK) {
+            verify(0, "pcscf-auth-failure", "%s", why(&e, rc));
+            return;
+        }
+        state_note(before);
+        ladder("    the UE reports %s: its new SAs deleted, forwarded to the S-CSCF",
+               cr->auts.p ? "a synchronisation failure (auts=, 7.3.1.3)"
+                          : "a network authentication failure (7.3.1.2)");
+        forward_to_scscf(m, from, integrity ? "yes" : "no", 1);
+        return;
+    }
+    if (rc == IMSSEC_E_SECAGREE_MISMATCH) {
+        /* the call checks Security-Verify first, then Security-Client */
+        int client = e.clause && strstr(e.clause, "Annex H");
+        if (client)
+            verify(1, "pcscf-security-verify", "Security-Verify equals the Security-Server sent");
+        verify(0, client ? "pcscf-security-client" : "pcscf-security-verify",
+               "%s: the registration is aborted (7.3.2.3)", why(&e, rc));
+        return; /* sa/'s temporary SAs expire (TIMEOUT) */
+    }
+    if (rc != IMSSEC_OK) {
+        verify(0, "pcscf-protected-register", "SM7 refused: %s", why(&e, rc));
+        return;
+    }
+    state_note(before);
+    verify(1, "pcscf-security-verify",
+           "Security-Verify equals the Security-Server sent (RFC 3329 2.3.1, 7.2)");
+    verify(1, "pcscf-security-client", "Security-Client equals the one of SM1 (Annex H)");
+    verify(integrity == 1, "pcscf-protected-register",
+           "SM7 arrived on %s, the new inbound SA; integrity-protected=%s",
+           ex_dp_name(&DP, from->sa, name, sizeof name), integrity ? "yes" : "no");
+    forward_to_scscf(m, from, integrity ? "yes" : "no", 1);
 }
 
-static uint8_t sa_ealg_of(int ealg)
-{
-    return (uint8_t)(ealg == IMSSEC_EALG_AES_CBC        ? IMSSEC_SA_EALG_AES_CBC
-                     : ealg == IMSSEC_EALG_DES_EDE3_CBC ? IMSSEC_SA_EALG_DES_EDE3_CBC
-                                                        : IMSSEC_SA_EALG_NULL);
-}
+/* ---- SM4 -> SM6, SM12 and failures: REGISTER responses from the S-CSCF -------------- */
 
-/* The 401: keys out, SAs in, Security-Server added. */
 static void on_challenge(const sip_msg *m, ptx *t)
 {
-    imssec_sa_ev_args a;
-    imssec_sa_ev_out o;
-    imssec_sec_mech client[16], server[16];
-    imssec_sec_pcscf_policy pol;
-    imssec_sec_choice ch2;
-    imssec_sec_reject rej;
-    size_t nc, ns, sl;
+    imssec_sa_pcscf_401 in;
+    imssec_sa_pcscf_401_out out;
+    imssec_errinfo e;
+    imssec_digest_challenge ch[2];
+    imssec_secagree_mech srv[16];
+    char www[1024], ss[2048], extra[2200];
+    size_t nch = 0, ns = 0, i;
     sip_str w;
-    char www[1024], extra[2200], names[64];
-    int rc;
+    int rc, keys_left = 0, before = imssec_sa_state(&sat, ue.user);
     sip_buf b;
 
-    memset(&a, 0, sizeof a);
-    if (!sip_get(m, "WWW-Authenticate", 0, &w) || take_keys(w, www, sizeof www, a.ck, a.ik) != 0) {
-        verify(0, "pcscf-keys", "401 from the S-CSCF without ck/ik");
+    if (!sip_get(m, "WWW-Authenticate", 0, &w)) {
+        verify(0, "pcscf-keys", "401 from the S-CSCF without WWW-Authenticate");
         return;
     }
-    verify(strstr(www, "ck=") == NULL && strstr(www, "ik=") == NULL, "pcscf-keys",
-           "CK and IK taken from the 401 and removed before it goes to the UE");
-    /* SM6 is sent: sa/ creates the new SAs (install callbacks -> esp/),
-     * chooses our SPIs and ports, and says how SM6 is protected. */
-    a.alg = sa_alg_of(ue.choice.alg);
-    a.ealg = sa_ealg_of(ue.choice.ealg);
-    a.mode = (uint8_t)(ue.choice.mod == IMSSEC_MODE_UDP_ENC_TUN ? IMSSEC_SA_MODE_UDP_ENC_TUN
-                                                                : IMSSEC_SA_MODE_TRANS);
-    addr_of(ue.ue_ip, &a.ue_ip);
-    addr_of(my_ip, &a.pcscf_ip);
-    ladder("    creating the new SAs (%s)",
-           ex_pair_name(ue.choice.alg, ue.choice.ealg, names, sizeof names));
-    rc = sa_ev(IMSSEC_SA_EV_CHALLENGE, &a, &o, "an earlier attempt's SAs (7.4.2a)");
-    imssec_wipe(&a, sizeof a);
+    memset(&in, 0, sizeof in);
+    memset(&out, 0, sizeof out);
+    memset(&e, 0, sizeof e);
+    in.www_authenticate = w;
+    in.policy = &policy;
+    in.pcscf_ip = my_ip;
+    in.transport = t->in.transport;
+    out.www_authenticate = www;
+    out.www_authenticate_cap = sizeof www - 1;
+    out.security_server = ss;
+    out.security_server_cap = sizeof ss - 1;
+    DP.why = "an earlier attempt's SAs (7.4.2a)";
+    rc = imssec_sa_pcscf_challenge(&sat, ue.user, &in, &out, net_now_ms(), &e);
+    DP.why = NULL;
     if (rc != IMSSEC_OK) {
-        verify(0, "pcscf-sa-create", "sa/ could not create the SAs: %s", imssec_strerror(rc));
+        verify(0, rc == IMSSEC_E_NOT_FOUND || rc == IMSSEC_E_SYNTAX ? "pcscf-keys" : "pcscf-sa-create",
+               "%s", why(&e, rc));
         return;
     }
-    /* The Security-Server with the values sa/ allocated: the same
-     * negotiation again, now with our SPIs and ports in the policy. */
-    memset(&pol, 0, sizeof pol);
-    pol.pairs = policy_pairs;
-    pol.n_pairs = n_policy;
-    pol.confidentiality = confidentiality;
-    pol.udp_encap = !ipsec.transport;
-    pol.spi_pc = o.spi_c;
-    pol.spi_ps = o.spi_s;
-    pol.port_pc = o.port_c;
-    pol.port_ps = o.port_s;
-    rc = imssec_secagree_parse(ue.sec_client, strlen(ue.sec_client), client, 16, &nc, NULL);
-    if (rc == IMSSEC_OK)
-        rc = imssec_secagree_pcscf_negotiate(client, nc, &pol, ue.nat, server, 16, &ns, &ch2, &rej);
-    if (rc == IMSSEC_OK)
-        rc = imssec_secagree_build(server, ns, ue.sec_server, sizeof ue.sec_server - 1, &sl);
-    if (rc != IMSSEC_OK || ch2.index != ue.choice.index) {
-        verify(0, "pcscf-negotiate", "Security-Server: %s", imssec_strerror(rc));
-        return;
-    }
-    ue.sec_server[sl] = '\0';
-    snprintf(extra, sizeof extra, "Security-Server: %s\r\nRequire: sec-agree\r\n", ue.sec_server);
+    state_note(before);
+    www[out.www_authenticate_len] = '\0';
+    ss[out.security_server_len] = '\0';
+    /* the check of 6.1.1 on what goes to the UE, by the library's parser */
+    if (imssec_digest_challenge_parse(imssec_cstr(www), ch, 2, &nch, NULL) == IMSSEC_OK)
+        for (i = 0; i < ch[0].n_extra; i++)
+            keys_left |= sip_eq(ch[0].extra[i].name, "ck") ||
+                         sip_eq(ch[0].extra[i].name, "ik");
+    verify(nch == 1 && !keys_left, "pcscf-keys",
+           "CK and IK taken from the 401 and removed before it goes to the UE (6.1.1)");
+    /* our protected server port, for the Via of our requests to the UE */
+    if (imssec_secagree_parse(imssec_cstr(ss), srv, 16, &ns, NULL) == IMSSEC_OK && ns)
+        ue.port_ps = srv[0].port_s;
+    snprintf(extra, sizeof extra, "Security-Server: %s\r\nRequire: sec-agree\r\n", ss);
     copy_response(&b, m, www, extra);
-    to_ue(o.protect_with, &b);
-    (void)t;
+    reply_to_ue(&t->in, out.protect_with, &b);
 }
 
 static void on_register_response(const sip_msg *m, ptx *t)
@@ -577,65 +495,77 @@ static void on_register_response(const sip_msg *m, ptx *t)
         return;
     }
     memset(&a, 0, sizeof a);
+    memset(&o, 0, sizeof o);
+    a.transport = (uint8_t)t->in.transport;
     copy_response(&b, m, NULL, NULL);
     if (ue.dereg && m->status == 200) {
-        /* De-registration: the final response goes over the SAs, then sa/
-         * deletes all of them (7.4.2a, 7.5). */
-        reply_to_ue(t->in_ref, &b);
+        /* de-registration: the final response over the SAs, then every SA
+         * goes (7.4.2a) */
+        imssec_sa_ref r = 0;
+        if (imssec_sa_route(&sat, ue.user, t->in.transport, 0, t->in.sa, &r) != IMSSEC_OK) {
+            verify(0, "pcscf-dereg", "sa/ names no SA for the final response");
+            return;
+        }
+        reply_to_ue(&t->in, r, &b);
         sa_ev(IMSSEC_SA_EV_DEREG_DONE, &a, NULL, "de-registered");
         ue.registered = 0;
-        verify(ex_sa_count(&ipsec, 0) == 0 && imssec_sa_count(&sat, UINT32_MAX) == 0,
-               "pcscf-dereg",
+        verify(ex_dp_count(&DP, 0) == 0 && imssec_sa_count(&sat, UINT32_MAX) == 0, "pcscf-dereg",
                "final response sent over the SAs, then every SA deleted (data plane %d, sa/ %u)",
-               ex_sa_count(&ipsec, 0), (unsigned)imssec_sa_count(&sat, UINT32_MAX));
+               ex_dp_count(&DP, 0), (unsigned)imssec_sa_count(&sat, UINT32_MAX));
         ue.done = 1;
         return;
     }
     if (m->status == 200) {
-        /* SM12: sa/ picks the new outbound SA; the new set becomes current
-         * and the set SM1 came on is kept for its transactions (7.4.2a). */
-        sip_str e;
+        /* SM12: on the SA sa/ names (the new set's); the set SM1 came on is
+         * kept for its transactions (7.4.2a) */
+        sip_str c, e;
         char eb[16];
         a.expires_s = 600;
-        if (sip_get(m, "Contact", 0, &e) && sip_param(e, "expires", &e))
+        if (sip_get(m, "Contact", 0, &c) && sip_param(c, "expires", &e))
             a.expires_s = (uint32_t)strtoul(sip_cstr(e, eb, sizeof eb), NULL, 10);
         if (sa_ev(IMSSEC_SA_EV_SUCCESS, &a, &o, "SM12 sent: superseded (7.4.2a)") != IMSSEC_OK)
             return;
-        to_ue(o.protect_with, &b);
+        reply_to_ue(&t->in, o.protect_with, &b);
         ue.registered = 1;
+        ue.transport = t->in.transport;
         return;
     }
-    /* A failure response (403 after a failed authentication): sa/ deletes
-     * the new SAs and says how to protect the response (7.3, 7.4.2a). */
-    a.kind = m->status == 403 ? IMSSEC_SA_KIND_USER_AUTH : IMSSEC_SA_KIND_OTHER;
+    /* a failure response: sa/ deletes the new SAs and names the SA for it
+     * (7.3, 7.4.2a: a user authentication failure goes on the new SAs) */
+    {
+        int st = imssec_sa_state(&sat, ue.user);
+        a.kind = m->status == 403 && (st == IMSSEC_SA_ST_AUTH_UNPROT || st == IMSSEC_SA_ST_AUTH_PROT)
+                     ? IMSSEC_SA_KIND_USER_AUTH
+                     : IMSSEC_SA_KIND_OTHER;
+    }
     if (sa_ev(IMSSEC_SA_EV_FAILURE, &a, &o, "registration failed (7.3)") != IMSSEC_OK)
         return;
-    to_ue(o.protect_with, &b);
+    reply_to_ue(&t->in, o.protect_with, &b);
     if (!ue.registered) {
-        verify(ex_sa_count(&ipsec, 0) == 0 && imssec_sa_count(&sat, UINT32_MAX) == 0,
+        verify(ex_dp_count(&DP, 0) == 0 && imssec_sa_count(&sat, UINT32_MAX) == 0,
                "pcscf-refused", "registration refused (%d): no SA left", m->status);
         ue.done = 1;
     }
 }
 
-/* ---- other traffic --------------------------------------------------------- */
+/* ---- other traffic ---------------------------------------------------------------- */
 
 /* A request from the S-CSCF to the UE (MESSAGE): sa/ routes it (7.4.2a:
- * the old SAs until the UE has shown it uses the new ones). */
+ * on the old SAs until the UE has used the new ones). */
 static void relay_request_to_ue(const sip_msg *m)
 {
     sip_buf b;
-    char branch[32], h[72];
+    char branch[32], h[IMSSEC_ADDR_TEXT_MAX + 1];
     int i, first_route = 1;
-    imssec_sa_ref ref;
-    ex_sa *out;
+    imssec_sa_ref ref = 0;
     ptx *t;
-    if (!ue.have_user || imssec_sa_route(&sat, ue.user, 1, 0, &ref) != IMSSEC_OK ||
-        !(out = ex_sa_by_ref(&ipsec, ref))) {
+    tl_conn *conn = NULL;
+    if (!ue.have_user || !ue.registered ||
+        imssec_sa_route(&sat, ue.user, ue.transport, 1, 0, &ref) != IMSSEC_OK) {
         sip_buf r;
         sip_b_response(&r, m, 404, "Not Found", "pcscf");
         sip_b_end(&r, NULL, 0);
-        to_scscf(&r);
+        sio_send_unprotected(&S, core_chan, &scscf_ip, scscf_port, r.p, r.n);
         return;
     }
     strcpy(branch, "z9hG4bK");
@@ -643,7 +573,9 @@ static void relay_request_to_ue(const sip_msg *m)
     sip_b_init(&b);
     sip_b_add(&b, "%.*s %.*s SIP/2.0\r\n", (int)m->method.n, m->method.p, (int)m->uri.n,
               m->uri.p);
-    sip_b_add(&b, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", host_fmt(my_ip, h), out->lport, branch);
+    /* TS 24.229: our protected server port; 7.1: the UE answers to port_ps */
+    sip_b_add(&b, "Via: SIP/2.0/%s %s:%u;branch=%s\r\n", via_tp(),
+              addr_text(&my_ip, 1, h), ue.port_ps, branch);
     for (i = 0; i < m->nhdrs; i++) {
         if (sip_name_is(m->hdrs[i].name, "Route") && first_route) {
             first_route = 0; /* the Path entry that brought it here */
@@ -655,304 +587,295 @@ static void relay_request_to_ue(const sip_msg *m)
     sip_b_end(&b, m->body.p, m->body.n);
     t = tx_new(branch);
     if (t) {
-        t->out_ref = ref;
-        imssec_sa_txn_begin(&sat, ref);
+        t->out_sa = ref;
+        t->pending = imssec_sa_txn_begin(&sat, ref) == IMSSEC_OK;
     }
-    to_ue(ref, &b);
+    sio_send_protected(&S, ref, ue.transport, 1, b.p, b.n, &conn);
+    if (t)
+        t->out_conn = conn;
 }
 
 /* A response from the UE to a request we relayed from the S-CSCF. */
-static void relay_response_to_scscf(const sip_msg *m, ptx *t, const ex_sa *on)
+static void relay_response_to_scscf(const sip_msg *m, ptx *t, const sio_from *from, int rc)
 {
     sip_buf b;
-    ex_sa *out = ex_sa_by_ref(&ipsec, t->out_ref);
-    char name[80];
-    /* Clause 7.1: the response comes on the inbound SA of the set the
-     * request went out on, from port_us to port_pc. */
-    verify(out && on->gen == out->gen && on->lport == out->lport, "pcscf-response-sa",
-           "%d arrived on %s, the set its request used", m->status,
-           ex_sa_name(on, name, sizeof name));
+    char name[96];
+    int same_set = ex_dp_set_of(&DP, from->sa) == ex_dp_set_of(&DP, t->out_sa);
+    int same_conn = from->transport != IMSSEC_TRANSPORT_TCP || from->conn == t->out_conn;
+    /* 7.1: the answer to our request on PC_US comes on the same set's
+     * UC_PS (UDP: from port_uc to port_ps) or back on the connection
+     * (TCP: US_PC); sa/'s MSG_IN verdict is the rule, the set and the
+     * connection are what this demo can see */
+    if (!verify(rc == IMSSEC_OK && same_set && same_conn, "pcscf-response-sa",
+                "%d arrived on %s, the set its request used%s; sa/ accepts it", m->status,
+                ex_dp_name(&DP, from->sa, name, sizeof name),
+                from->transport == IMSSEC_TRANSPORT_TCP ? ", on its TCP connection" : ""))
+        return; /* discarded (7.1, 7.4.2a) */
     copy_response(&b, m, NULL, NULL);
-    tx_done(t);
-    to_scscf(&b);
+    if (m->status >= 200)
+        tx_done(t);
+    sio_send_unprotected(&S, core_chan, &scscf_ip, scscf_port, b.p, b.n);
 }
 
-/* Something arrived over ESP from the UE. */
-static void on_protected(const sip_msg *m, const char *raw, size_t rawn, ex_sa *on,
-                         unsigned isport, unsigned idport, const char *src_ip)
+static void on_protected(const sip_msg *m, const sio_from *from)
 {
     imssec_sa_ev_args a;
-    imssec_sa_ev_out o;
-    char first[128], name[80];
     int before, rc;
-    uint32_t owner;
-    ladder("==> %-40s %s", sip_first_line(raw, rawn, first, sizeof first),
-           ex_sa_name(on, name, sizeof name));
-    if (idport != on->lport || isport != on->rport) {
-        verify(0, "pcscf-ports", "inner ports %u->%u do not match the SA (%u->%u)", isport,
-               idport, on->rport, on->lport);
-        return;
-    }
-    /* 7.1 rule 4: the SA belongs to this user. */
-    if (imssec_sa_owner(&sat, on->ref, &owner) != IMSSEC_OK || owner != ue.user) {
-        ladder("packet on an SA of another user dropped");
+    if (!ue.have_user || from->user != ue.user) {
+        /* 7.1 rule 4: the SA's user is the one the message is handled for */
+        ladder("a message on an SA of another user dropped");
         return;
     }
     memset(&a, 0, sizeof a);
-    a.arrived_on = on->ref;
-    addr_of(src_ip, &a.ue_ip);
-    addr_of(my_ip, &a.pcscf_ip);
+    a.arrived_on = from->sa;
+    a.transport = (uint8_t)from->transport;
     if (m->is_request && sip_eq(m->method, "REGISTER")) {
-        sip_str e, v;
-        imssec_sec_via via;
-        char eb[16], host[64];
-        int expires = -1, st = imssec_sa_state(&sat, ue.user);
+        imssec_digest_credentials cr;
+        sip_str e;
+        char eb[16];
+        int st = imssec_sa_state(&sat, ue.user), expires = -1;
+        if (find_user(m, &cr) != 0)
+            return;
         if (sip_get(m, "Expires", 0, &e))
             expires = atoi(sip_cstr(e, eb, sizeof eb));
-        if (!sip_get(m, "Via", 0, &v) || imssec_secagree_via_parse(v.p, v.n, &via) != IMSSEC_OK)
-            return;
-        snprintf(host, sizeof host, "%.*s", (int)via.host_len, via.host);
-        addr_of(host, &a.via_ip);
         if (st == IMSSEC_SA_ST_AUTH_UNPROT || st == IMSSEC_SA_ST_AUTH_PROT) {
-            /* SM7: Security-Verify must equal what we sent, Security-Client
-             * the one of SM1 (7.2, Annex H); sa/ checks the SA (rule 4)
-             * and the Via address (rule 2). */
-            imssec_sec_mech x[16], y[16];
-            size_t nx, ny;
-            const char *why = NULL;
-            char copy[2048];
-            int ok = parse_sec(m, "Security-Verify", x, 16, &nx, copy, sizeof copy) == IMSSEC_OK &&
-                     imssec_secagree_parse(ue.sec_server, strlen(ue.sec_server), y, 16, &ny,
-                                           NULL) == IMSSEC_OK &&
-                     imssec_secagree_equal(x, nx, y, ny, &why, NULL);
-            verify(ok, "pcscf-security-verify", "%s",
-                   ok ? "Security-Verify equals the Security-Server sent" : (why ? why : "absent"));
-            if (ok) {
-                ok = parse_sec(m, "Security-Client", x, 16, &nx, copy, sizeof copy) == IMSSEC_OK &&
-                     imssec_secagree_parse(ue.sec_client, strlen(ue.sec_client), y, 16, &ny,
-                                           NULL) == IMSSEC_OK &&
-                     imssec_secagree_equal(x, nx, y, ny, &why, NULL);
-                verify(ok, "pcscf-security-client", "%s",
-                       ok ? "Security-Client equals the one of SM1 (Annex H)"
-                          : (why ? why : "absent"));
+            on_sm7(m, from, &cr);
+        } else if (expires == 0) {
+            /* the one-call step applies 7.1 rule 2 to this protected
+             * REGISTER too (source, Via, SA address), then DEREG_RECV */
+            sip_str v;
+            imssec_errinfo er;
+            int before_st = imssec_sa_state(&sat, ue.user), rc;
+            memset(&er, 0, sizeof er);
+            if (!sip_get(m, "Via", 0, &v)) {
+                ladder("de-registering REGISTER without a Via dropped");
+                return;
             }
-            if (!ok)
-                return; /* the registration times out; sa/ cleans up on TIMEOUT */
-            rc = sa_ev(IMSSEC_SA_EV_AUTH_RECV, &a, &o, NULL);
-            if (!verify(rc == IMSSEC_OK, "pcscf-protected-register",
-                        "SM7 arrived on %s, the new inbound SA; integrity-protected=%s",
-                        ex_sa_name(on, name, sizeof name), o.integrity_protected ? "yes" : "no"))
+            rc = imssec_sa_pcscf_deregister(&sat, ue.user, v, &from->src, from->sa,
+                                            from->transport, net_now_ms(), &er);
+            if (rc != IMSSEC_OK) {
+                ladder("    sa/ DEREG_RECV in %s: %s", imssec_sa_state_name(before_st),
+                       why(&er, rc));
                 return;
-            forward_to_scscf(m, o.integrity_protected ? "yes" : "no", on->ref, 1);
-            return;
-        }
-        if (expires == 0) {
-            if (sa_ev(IMSSEC_SA_EV_DEREG_RECV, &a, &o, NULL) != IMSSEC_OK)
-                return;
+            }
+            state_note(before_st);
             ue.dereg = 1;
-            forward_to_scscf(m, "yes", on->ref, 1);
-            return;
+            forward_to_scscf(m, from, "yes", 1);
+        } else {
+            on_sm1(m, from); /* a re-registration over the current SAs (7.4) */
         }
-        /* A re-registration: SM1 over the current SAs (7.4). */
-        on_register_sm1(m, src_ip, 0, on);
         return;
     }
-    /* Any other message: sa/ accepts it only on the current or old SAs
-     * (7.4.2a) and, on the new ones, switches over and retires the old. */
-    before = ex_sa_count(&ipsec, 0);
-    if (sa_ev(IMSSEC_SA_EV_MSG_IN, &a, NULL, "a message arrived on the new SAs (7.4.2a)") !=
-        IMSSEC_OK)
-        return;
-    if (ex_sa_count(&ipsec, 0) < before)
-        verify(ex_sa_count(&ipsec, 0) == 4 && imssec_sa_count(&sat, UINT32_MAX) == 4,
-               "pcscf-switch-over", "a message on the new SAs: the old set was deleted, %d SAs "
-               "left", ex_sa_count(&ipsec, 0));
+    /* Any other message: sa/ accepts it only on the right SA of the
+     * current or old set (7.1, 7.4.2a); the first one on the new set
+     * switches over and retires the old once its transactions end. */
+    a.msg = (uint8_t)(m->is_request ? IMSSEC_SA_MSG_REQUEST
+                      : m->status >= 300 ? IMSSEC_SA_MSG_ERROR
+                                         : IMSSEC_SA_MSG_RESPONSE);
+    before = ex_dp_count(&DP, 0);
+    rc = sa_ev(IMSSEC_SA_EV_MSG_IN, &a, NULL, "a message arrived on the new SAs (7.4.2a)");
+    if (ex_dp_count(&DP, 0) < before)
+        verify(ex_dp_count(&DP, 0) == 4 && imssec_sa_count(&sat, UINT32_MAX) == 4,
+               "pcscf-switch-over", "a message on the new SAs: the old set was deleted, %d SAs left",
+               ex_dp_count(&DP, 0));
     if (!m->is_request) {
         ptx *t = tx_find(m);
         if (!t || t->from_ue) {
             ladder("response for an unknown transaction dropped");
             return;
         }
-        relay_response_to_scscf(m, t, on);
+        relay_response_to_scscf(m, t, from, rc);
         return;
     }
-    forward_to_scscf(m, NULL, on->ref, 0);
+    if (rc != IMSSEC_OK)
+        return; /* discarded (7.1) */
+    forward_to_scscf(m, from, NULL, 0);
+}
+
+static void on_unprotected(const sip_msg *m, const sio_from *from)
+{
+    imssec_digest_credentials cr;
+    int st;
+    if (!m->is_request) {
+        ladder("unprotected response dropped (no request of ours went that way)");
+        return;
+    }
+    if (!sip_eq(m->method, "REGISTER")) {
+        /* 7.1 item 3: only REGISTER (and emergency and error messages) on
+         * an unprotected port; sa/ says so for a known user */
+        imssec_sa_ev_args a;
+        int rc;
+        if (!ue.have_user) {
+            ladder("unprotected %.*s from an unknown user dropped (7.1 item 3)", (int)m->method.n,
+                   m->method.p);
+            return;
+        }
+        memset(&a, 0, sizeof a);
+        a.transport = (uint8_t)from->transport;
+        a.msg = IMSSEC_SA_MSG_REQUEST;
+        rc = imssec_sa_event(&sat, ue.user, IMSSEC_SA_EV_MSG_IN, &a, NULL, net_now_ms(), NULL);
+        verify(rc == IMSSEC_E_SA_WRONG, "pcscf-unprotected-dropped",
+               "unprotected %.*s dropped: sa/ refuses it (%s; only REGISTER on the unprotected "
+               "port, clause 7.1)", (int)m->method.n, m->method.p, imssec_errname(rc));
+        return;
+    }
+    if (find_user(m, &cr) != 0)
+        return;
+    /* The REGISTER that reports an AKA failure answers our challenge
+     * (auts=, or the challenge's nonce with an empty response: 7.3.1.2,
+     * 7.3.1.3); any other one starts a registration. */
+    st = imssec_sa_state(&sat, ue.user);
+    if ((st == IMSSEC_SA_ST_AUTH_UNPROT || st == IMSSEC_SA_ST_AUTH_PROT) &&
+        (cr.auts.p || cr.nonce.n))
+        on_sm7(m, from, &cr);
+    else
+        on_sm1(m, from);
+}
+
+static void on_core(const sip_msg *m)
+{
+    ptx *t;
+    if (m->is_request) {
+        relay_request_to_ue(m);
+        return;
+    }
+    t = tx_find(m);
+    if (!t || !t->from_ue)
+        return;
+    if (t->is_register) {
+        on_register_response(m, t);
+    } else {
+        /* a response to a request of the UE: back on the set the request
+         * came on, on the SA sa/ names for it (7.1, 7.4) */
+        sip_buf b;
+        imssec_sa_ref r = 0;
+        copy_response(&b, m, NULL, NULL);
+        if (imssec_sa_route(&sat, ue.user, t->in.transport, 0, t->in.sa, &r) != IMSSEC_OK)
+            verify(0, "pcscf-route", "sa/ names no SA for the response");
+        else
+            reply_to_ue(&t->in, r, &b);
+    }
+    if (m->status >= 200)
+        tx_done(t);
+}
+
+/* An ESP packet the library refused. */
+static void on_dropped(void *user, int verdict, const imssec_errinfo *e)
+{
+    (void)user;
+    if (verdict == IMSSEC_E_REPLAY)
+        verify(1, "pcscf-replay-dropped",
+               "a replayed ESP packet was dropped by esp/'s anti-replay window (RFC 4303 3.4.3)");
+    else
+        ladder("ESP packet dropped: %s (%s)", imssec_errname(verdict),
+               e->what ? e->what : imssec_strerror(verdict));
 }
 
 int main(int argc, char **argv)
 {
     const char *pcap = arg_str(argc, argv, "pcap", NULL), *esp_sa = arg_str(argc, argv, "esp-sa", NULL);
-    const char *pol_text, *conf;
-    static uint8_t buf[SIP_MAX_MSG + 1];
-    static char sip[SIP_MAX_MSG + 1];
-    char hb[72];
-    char polcopy[256], *tok, *save = NULL;
+    const char *pol_text, *conf, *mode = arg_str(argc, argv, "mode", "udp");
+    static char buf[SIP_MAX_MSG + 1];
+    char hb[IMSSEC_ADDR_TEXT_MAX + 1];
+    unsigned my_port, encap_port;
     uint64_t deadline;
-    int fds[3];
+    FILE *esp_sa_file = NULL;
+    int transport_mode, efd, tap = -1;
 
     ladder_role("P-CSCF");
     arg_check(argc, argv, known, usage);
-    snprintf(my_ip, sizeof my_ip, "%s", arg_str(argc, argv, "ip", "127.0.0.1"));
-    snprintf(scscf_ip, sizeof scscf_ip, "%s", arg_str(argc, argv, "scscf-ip", "127.0.0.1"));
+    arg_addr(argc, argv, "ip", "127.0.0.1", &my_ip);
+    arg_addr(argc, argv, "scscf-ip", "127.0.0.1", &scscf_ip);
     my_port = (unsigned)arg_num(argc, argv, "port", 5060);
+    encap_port = (unsigned)arg_num(argc, argv, "encap-port", 4500);
     core_port = (unsigned)arg_num(argc, argv, "core-port", 6060);
     scscf_port = (unsigned)arg_num(argc, argv, "scscf-port", 5070);
+    if (strcmp(mode, "udp") != 0 && strcmp(mode, "transport") != 0) {
+        fprintf(stderr, "pcscf: --mode udp|transport\n");
+        return 2;
+    }
+    transport_mode = strcmp(mode, "transport") == 0;
     pol_text = arg_str(argc, argv, "policy",
                        "hmac-sha-1-96/aes-cbc,hmac-sha-1-96/des-ede3-cbc,hmac-md5-96/aes-cbc,"
                        "hmac-md5-96/des-ede3-cbc,hmac-sha-1-96/null,hmac-md5-96/null");
-    snprintf(polcopy, sizeof polcopy, "%s", pol_text);
-    for (tok = strtok_r(polcopy, ",", &save); tok && n_policy < 8; tok = strtok_r(NULL, ",", &save)) {
-        if (ex_pair_parse(tok, &policy_pairs[n_policy]) != 0) {
-            fprintf(stderr, "pcscf: --policy: unknown pair '%s'\n", tok);
-            return 2;
-        }
-        n_policy++;
-    }
+    policy.pairs = policy_pairs;
+    policy.n_pairs = arg_pairs(argc, argv, "policy", pol_text, policy_pairs, 8);
     conf = arg_str(argc, argv, "confidentiality", "supported");
-    confidentiality = strcmp(conf, "required") == 0 ? IMSSEC_CONF_REQUIRED
-                      : strcmp(conf, "never") == 0  ? IMSSEC_CONF_NEVER
-                                                    : IMSSEC_CONF_SUPPORTED;
+    policy.confidentiality = strcmp(conf, "required") == 0 ? IMSSEC_SECAGREE_CONF_REQUIRED
+                             : strcmp(conf, "never") == 0  ? IMSSEC_SECAGREE_CONF_NEVER
+                                                           : IMSSEC_SECAGREE_CONF_SUPPORTED;
+    /* Annex M: UDP-enc-tun needs the encapsulation socket */
+    policy.udp_encap = !transport_mode;
     if (pcap)
         pcap_open(pcap);
-    ufd = net_udp(my_ip, my_port);
-    cfd = net_udp(my_ip, core_port);
-    memset(&ipsec, 0, sizeof ipsec);
-    if (arg_flag(argc, argv, "transport")) {
-        /* Transport mode (clause 6.3): ESP straight over IP. */
-        efd = net_raw_esp(my_ip);
-        ipsec.transport = 1;
-    } else {
-        efd = net_udp(my_ip, (unsigned)arg_num(argc, argv, "encap-port", 4500));
-        ipsec.encap_local = net_port(efd);
+    if (esp_sa && !(esp_sa_file = fopen(esp_sa, "a"))) {
+        perror(esp_sa);
+        return 2;
     }
-    ipsec.io = &io;
-    ipsec.fd = efd;
-    ipsec.role = "P-CSCF";
+    if (transport_mode) {
+        /* clause 6.3: ESP straight over IP */
+        efd = net_raw_esp(&my_ip);
+        if (my_ip.len == 16)
+            tap = net_ipv6_tap();
+    } else {
+        efd = net_udp(&my_ip, encap_port);
+    }
+    ex_dp_init(&DP, &io, transport_mode ? IMSSEC_MODE_TRANS : IMSSEC_MODE_UDP_ENC_TUN, efd, tap,
+               esp_sa_file);
     {
         /* sa/: the P-CSCF state machine and its SA table (room for a few
-         * users), esp/ behind it through the callbacks (ipsec.c). */
+         * users), the library's esp/ pool behind it */
         imssec_sa_config cfg;
+        imssec_errinfo e;
         int rc;
+        memset(&e, 0, sizeof e);
         imssec_sa_config_init(&cfg, IMSSEC_SA_ROLE_PCSCF);
-        sacb.user = &ipsec;
-        sacb.install = ex_cb_install;
-        sacb.update = ex_cb_update;
-        sacb.remove = ex_cb_remove;
-        rc = imssec_sa_table_setup(&sat, &cfg, &sacb, &io, 4, 12, sa_mem, sizeof sa_mem);
+        rc = imssec_sa_table_setup(&sat, &cfg, &DP.cb, &io, 4, 12, sa_mem, sizeof sa_mem, &e);
         if (rc != IMSSEC_OK) {
             fprintf(stderr, "pcscf: sa/ table (%u bytes needed): %s\n",
-                    (unsigned)imssec_sa_table_mem(4, 12), imssec_strerror(rc));
+                    (unsigned)imssec_sa_table_mem(4, 12), why(&e, rc));
             return 2;
         }
+        ex_dp_attach(&DP, &sat);
     }
-    snprintf(ipsec.outer_local, sizeof ipsec.outer_local, "%s", my_ip);
-    snprintf(ipsec.inner_local, sizeof ipsec.inner_local, "%s", my_ip);
-    if (esp_sa) {
-        ipsec.esp_sa_file = fopen(esp_sa, "a");
-        if (!ipsec.esp_sa_file) {
-            perror(esp_sa);
-            return 2;
-        }
-    }
-    if (ipsec.transport)
-        ladder("P-CSCF ready: SIP %s:%u (unprotected: REGISTER only), ESP (IP protocol 50), "
-               "core :%u, policy %s", host_fmt(my_ip, hb), my_port, core_port, pol_text);
-    else
-        ladder("P-CSCF ready: SIP %s:%u (unprotected: REGISTER only), ESP-in-UDP :%u, core :%u, "
-               "policy %s", host_fmt(my_ip, hb), my_port, ipsec.encap_local, core_port, pol_text);
-    fds[0] = ufd;
-    fds[1] = efd;
-    fds[2] = cfd;
+    sio_init(&S, IMSSEC_SA_ROLE_PCSCF, &sat, &DP, &io);
+    S.dropped = on_dropped;
+    sio_add_udp(&S, net_udp(&my_ip, my_port), 0);
+    sio_add_listener(&S, net_tcp_listen(&my_ip, my_port));
+    core_chan = sio_add_udp(&S, net_udp(&my_ip, core_port), 1);
+    ladder("P-CSCF ready: SIP %s:%u UDP+TCP (unprotected: REGISTER only), %s, core :%u, policy %s",
+           addr_text(&my_ip, 1, hb), my_port,
+           transport_mode ? "ESP (IP protocol 50)" : "ESP-in-UDP :4500", core_port, pol_text);
+    if (!transport_mode && DP.local_port != 4500)
+        ladder("    (ESP-in-UDP on :%u: TS 33.203 M.7.1 says 4500)", DP.local_port);
     deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
 
     while (!ue.done) {
         size_t n;
-        char src[64];
-        unsigned sport;
+        sio_from from;
         sip_msg m;
         uint64_t now = net_now_ms();
-        int which;
         if (now >= deadline) {
             verify(0, "pcscf", "timed out waiting for the flow to finish");
             break;
         }
-        which = net_recv(fds, 3, (int)(deadline - now), buf, sizeof buf - 1, &n, src, &sport);
-        if (which < 0)
+        if (!sio_recv(&S, (int)(deadline - now), buf, sizeof buf, &n, &from))
             continue;
-        if (which == 1) {
-            ex_sa *on;
-            size_t sl;
-            unsigned is, id;
-            int rc;
-            if (!ipsec.transport && ue.ue_ip[0] &&
-                (strcmp(src, ipsec.outer_peer) != 0 || sport != ipsec.encap_peer)) {
-                /* M.7.2: port_Uenc is learnt from the protected packets. */
-                snprintf(ipsec.outer_peer, sizeof ipsec.outer_peer, "%s", src);
-                ipsec.encap_peer = sport;
-            }
-            rc = ex_recv(&ipsec, buf, n, src, sport, &on, sip, sizeof sip, &sl, &is, &id);
-            if (rc == IMSSEC_E_NOT_ESP)
-                continue; /* NAT keepalive */
-            if (rc != IMSSEC_OK) {
-                if (rc == IMSSEC_E_REPLAY)
-                    verify(1, "pcscf-replay-dropped",
-                           "a replayed ESP packet was dropped by esp/'s anti-replay window");
-                else
-                    ladder("ESP packet from %s:%u dropped: %s", src, sport, imssec_strerror(rc));
-                continue;
-            }
-            if (sip_parse(&m, sip, sl) != 0) {
-                ladder("protected packet is not SIP: dropped");
-                continue;
-            }
-            if (!ipsec.transport)
-                imssec_sa_learn_uenc(&sat, on->ref, (uint16_t)sport);
-            on_protected(&m, sip, sl, on, is, id, src);
-        } else if (which == 0) {
-            char first[128], hbuf[72];
-            buf[n] = '\0';
-            if (sip_parse(&m, (const char *)buf, n) != 0 || !m.is_request)
-                continue;
-            if (!sip_eq(m.method, "REGISTER")) {
-                /* Clause 7.1: only REGISTER on the unprotected port. */
-                verify(1, "pcscf-unprotected-dropped",
-                       "unprotected %.*s dropped: only REGISTER on the unprotected port "
-                       "(clause 7.1)", (int)m.method.n, m.method.p);
-                continue;
-            }
-            ladder("--> %-40s unprotected from %s:%u",
-                   sip_first_line(buf, n, first, sizeof first), host_fmt(src, hbuf), sport);
-            if (find_user(&m) != 0)
-                continue;
-            snprintf(ipsec.outer_peer, sizeof ipsec.outer_peer, "%s", src);
-            ipsec.encap_peer = sport; /* the NAT binding; updated by ESP */
-            on_register_sm1(&m, src, sport, NULL);
-        } else {
-            buf[n] = '\0';
-            if (sip_parse(&m, (const char *)buf, n) != 0)
-                continue;
-            if (m.is_request) {
-                relay_request_to_ue(&m);
-            } else {
-                ptx *t = tx_find(&m);
-                if (!t || !t->from_ue)
-                    continue;
-                if (t->is_register) {
-                    on_register_response(&m, t);
-                } else {
-                    sip_buf b;
-                    copy_response(&b, &m, NULL, NULL);
-                    reply_to_ue(t->in_ref, &b);
-                }
-                if (m.status >= 200)
-                    tx_done(t);
-            }
+        if (sip_parse(&m, buf, n) != 0) {
+            ladder("a message that is not SIP dropped");
+            continue;
         }
+        if (from.kind == SIO_CORE)
+            on_core(&m);
+        else if (from.kind == SIO_PROT)
+            on_protected(&m, &from);
+        else
+            on_unprotected(&m, &from);
     }
-    ipsec.why = "P-CSCF exits";
+    DP.why = "P-CSCF exits";
     imssec_sa_table_wipe(&sat);
-    if (ipsec.esp_sa_file)
-        fclose(ipsec.esp_sa_file);
+    if (esp_sa_file)
+        fclose(esp_sa_file);
     ladder("exit (%d failures)", verify_failures());
     return verify_failures() ? 1 : 0;
 }

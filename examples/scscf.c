@@ -19,6 +19,9 @@
  * Only imssec.h (aka/ digest and Milenage) plus POSIX sockets.
  */
 #include "../imssec.h"
+#include "ladder.h"
+#include "net.h"
+#include "pcap.h"
 #include "sip.h"
 
 #include <stdio.h>
@@ -63,26 +66,30 @@ static struct {
 } tx[MAX_TX];
 
 static int fd;
-static char my_ip[64];
+static imssec_addr my_ip;
 static unsigned my_port;
 
-static void send_to(const char *ip, unsigned port, const sip_buf *b)
+
+static void send_to(const imssec_addr *ip, unsigned port, const sip_buf *b)
 {
-    char first[128];
-    ladder("%-40s --> %s:%u", sip_first_line(b->p, b->n, first, sizeof first), ip, port);
-    net_send(fd, ip, port, b->p, b->n);
+    char first[128], t[IMSSEC_ADDR_TEXT_MAX + 1];
+    ladder("%-40s --> %s:%u", sip_first_line(b->p, b->n, first, sizeof first),
+           addr_text(ip, 1, t), port);
+    pcap_udp(&my_ip, my_port, ip, port, b->p, b->n);
+    net_sendto(fd, ip, port, b->p, b->n);
 }
 
-/* Where a response goes: the top Via (received/rport when present). */
+/* Where a response goes: the top Via (received/rport when present,
+ * RFC 3261 18.2.2, RFC 3581). */
 static void reply(const sip_msg *req, const sip_buf *b)
 {
     sip_str v;
     sip_via via;
-    if (!sip_get(req, "Via", 0, &v) || sip_via_parse(v, &via) != 0)
+    imssec_addr to;
+    if (!sip_get(req, "Via", 0, &v) || sip_via_parse(v, &via) != 0 ||
+        imssec_addr_parse(imssec_cstr(via.received[0] ? via.received : via.host), &to) != IMSSEC_OK)
         return;
-    char ip[64];
-    send_to(via.received[0] ? via.received : host_ip(via.host, ip), via.rport ? via.rport : via.port,
-            b);
+    send_to(&to, via.rport ? via.rport : via.port, b);
 }
 
 static void simple_reply(const sip_msg *req, int status, const char *reason)
@@ -119,12 +126,12 @@ static int challenge(const sip_msg *req)
     hss.nonce[nl] = '\0';
     hss.sqn = next;
     hss.pending = 1;
-    (void)imssec_digest_nonce_set(&hss.nonce_state, hss.nonce, nl, net_now_ms() + 60000);
+    (void)imssec_digest_nonce_set(&hss.nonce_state, (imssec_str){hss.nonce, nl},
+                                  net_now_ms() + 60000);
     ladder("HSS: AKA vector for SQN=0x%012llx (SEQ=%llu IND=%u)", (unsigned long long)next,
            (unsigned long long)(next >> hss.ind_bits), hss.ind);
-    rc = imssec_digest_challenge_build(IMSSEC_DIGEST_AKAV1_MD5, (imssec_digest_str){hss.realm, strlen(hss.realm)},
-                                       (imssec_digest_str){hss.nonce, nl},
-                                       (imssec_digest_str){NULL, 0},
+    rc = imssec_digest_challenge_build(IMSSEC_DIGEST_AKAV1_MD5, imssec_cstr(hss.realm),
+                                       (imssec_str){hss.nonce, nl}, imssec_cstr(NULL),
                                        IMSSEC_DIGEST_QOP_BIT(IMSSEC_DIGEST_QOP_AUTH), 0, 0, www,
                                        sizeof www, &wl);
     if (rc != IMSSEC_OK) {
@@ -144,7 +151,7 @@ static int challenge(const sip_msg *req)
 
 static void on_register(const sip_msg *req)
 {
-    sip_str auth, exp_s, contact, path, ip;
+    sip_str auth, exp_s, contact, path;
     imssec_digest_credentials cr;
     unsigned expires = 600;
     char buf[64];
@@ -153,14 +160,17 @@ static void on_register(const sip_msg *req)
     if (sip_get(req, "Expires", 0, &exp_s))
         expires = (unsigned)strtoul(sip_cstr(exp_s, buf, sizeof buf), NULL, 10);
     if (sip_get(req, "Authorization", 0, &auth)) {
-        if (imssec_digest_credentials_parse(auth.p, auth.n, &cr) == IMSSEC_OK)
+        size_t i;
+        if (imssec_digest_credentials_parse(auth, &cr, NULL) == IMSSEC_OK)
             have_cred = 1;
         else
             ladder("Authorization: malformed, ignored");
         /* TS 24.229 5.4.1.1: the P-CSCF tells whether the REGISTER arrived
-         * integrity protected. */
-        if (sip_auth_param(auth, "integrity-protected", &ip))
-            integrity = sip_eq(ip, "yes");
+         * integrity protected (TS 33.203 6.1.5): a parameter the digest
+         * parser keeps among the unknown ones */
+        for (i = 0; have_cred && i < cr.n_extra; i++)
+            if (sip_eq(cr.extra[i].name, "integrity-protected"))
+                integrity = sip_eq(cr.extra[i].value, "yes");
     }
 
     /* De-registration from a registered, integrity-protected UE. */
@@ -192,7 +202,7 @@ static void on_register(const sip_msg *req)
         size_t al;
         uint64_t sqn_ms;
         char txt[64];
-        rc = imssec_base64_decode(cr.auts.p, cr.auts.n, auts, sizeof auts, &al);
+        rc = imssec_base64_decode(cr.auts, auts, sizeof auts, &al);
         if (rc == IMSSEC_OK && al == IMSSEC_AKA_AUTS_LEN)
             rc = imssec_aka_auts_verify(&hss.mil, hss.av.rand, auts, &sqn_ms);
         else
@@ -220,7 +230,7 @@ static void on_register(const sip_msg *req)
     {
         uint8_t pw[64];
         size_t pwl;
-        imssec_digest_str user = {NULL, 0}, method = {"REGISTER", 8};
+        imssec_str user = {NULL, 0}, method = {"REGISTER", 8};
         rc = imssec_digest_aka_password(IMSSEC_DIGEST_AKAV1_MD5, hss.av.xres, hss.av.xres_len,
                                         hss.av.ck, hss.av.ik, pw, sizeof pw, &pwl);
         if (rc == IMSSEC_OK)
@@ -236,7 +246,7 @@ static void on_register(const sip_msg *req)
 
     {
         sip_buf b;
-        char tag[9], h[72];
+        char tag[9], h[IMSSEC_ADDR_TEXT_MAX + 1];
         sip_token(tag, 8);
         hss.registered = 1;
         hss.expires = expires;
@@ -249,7 +259,7 @@ static void on_register(const sip_msg *req)
         sip_b_response(&b, req, 200, "OK", tag);
         sip_b_add(&b, "Contact: <%s>;expires=%u\r\n", hss.contact, expires);
         sip_b_copy(&b, req, "Path");
-        sip_b_add(&b, "Service-Route: <sip:orig@%s:%u;lr>\r\n", host_fmt(my_ip, h), my_port);
+        sip_b_add(&b, "Service-Route: <sip:orig@%s:%u;lr>\r\n", addr_text(&my_ip, 1, h), my_port);
         sip_b_add(&b, "P-Associated-URI: <sip:%s>\r\n", hss.impi);
         sip_b_end(&b, NULL, 0);
         reply(req, &b);
@@ -260,9 +270,10 @@ static void on_register(const sip_msg *req)
 static void message_to_ue(const char *text)
 {
     sip_buf b;
-    char branch[24], tag[9], callid[17], host[64], h[72];
+    char branch[24], tag[9], callid[17], host[64], h[IMSSEC_ADDR_TEXT_MAX + 1];
     unsigned port = 5060;
     const char *at, *colon;
+    imssec_addr to;
     int i;
 
     if (!hss.registered) {
@@ -273,32 +284,33 @@ static void message_to_ue(const char *text)
     at = strchr(hss.path, '@');
     at = at ? at + 1 : hss.path + 4;
     {
-        /* host, or [IPv6] (RFC 3261 IPv6reference) */
-        int v6 = at[0] == '[';
-        size_t hl = v6 ? strcspn(at, "]") : strcspn(at, ":;>");
-        if (v6)
-            at++, hl--;
+        /* host, or [IPv6] (RFC 3261 IPv6reference; imssec_addr_parse takes both) */
+        size_t hl = at[0] == '[' ? strcspn(at, "]") + 1 : strcspn(at, ":;>");
         if (hl >= sizeof host)
             hl = sizeof host - 1;
         memcpy(host, at, hl);
         host[hl] = '\0';
-        at += hl + (size_t)v6;
+        at += hl;
     }
     colon = *at == ':' ? at : NULL;
     if (colon)
         port = (unsigned)strtoul(colon + 1, NULL, 10);
+    if (imssec_addr_parse(imssec_cstr(host), &to) != IMSSEC_OK) {
+        verify(0, "network-message", "the Path names no address: %s", hss.path);
+        return;
+    }
     strcpy(branch, "z9hG4bK");
     sip_token(branch + 7, 16);
     sip_token(tag, 8);
     sip_token(callid, 16);
     sip_b_init(&b);
     sip_b_add(&b, "MESSAGE %s SIP/2.0\r\n", hss.contact);
-    sip_b_add(&b, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", host_fmt(my_ip, h), my_port, branch);
+    sip_b_add(&b, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", addr_text(&my_ip, 1, h), my_port, branch);
     sip_b_add(&b, "Max-Forwards: 70\r\n");
     sip_b_add(&b, "Route: <%s>\r\n", hss.path);
     sip_b_add(&b, "From: <sip:service@%s>;tag=%s\r\n", hss.realm, tag);
     sip_b_add(&b, "To: <sip:%s>\r\n", hss.impi);
-    sip_b_add(&b, "Call-ID: %s@%s\r\n", callid, my_ip);
+    sip_b_add(&b, "Call-ID: %s@%s\r\n", callid, addr_text(&my_ip, 1, h));
     sip_b_add(&b, "CSeq: 1 MESSAGE\r\n");
     sip_b_add(&b, "Content-Type: text/plain\r\n");
     sip_b_end(&b, text, strlen(text));
@@ -309,7 +321,7 @@ static void message_to_ue(const char *text)
             snprintf(tx[i].what, sizeof tx[i].what, "%.70s", text);
             break;
         }
-    send_to(host, port, &b);
+    send_to(&to, port, &b);
 }
 
 static void on_response(const sip_msg *rsp)
@@ -338,12 +350,12 @@ int main(int argc, char **argv)
     const char *pcap = arg_str(argc, argv, "pcap", NULL);
     uint64_t deadline;
     int ever_registered = 0, done = 0, i;
-    char h[72];
+    char h[IMSSEC_ADDR_TEXT_MAX + 1];
 
     ladder_role("S-CSCF");
     arg_check(argc, argv, known, usage);
     memset(&hss, 0, sizeof hss);
-    snprintf(my_ip, sizeof my_ip, "%s", arg_str(argc, argv, "listen-ip", "127.0.0.1"));
+    arg_addr(argc, argv, "listen-ip", "127.0.0.1", &my_ip);
     my_port = (unsigned)arg_num(argc, argv, "port", 5070);
     /* Defaults: TS 35.207 test set 1. */
     arg_hex(argc, argv, "k", "465b5ce8b199b49faa5f0a2ee238a6bc", k, 16);
@@ -362,14 +374,14 @@ int main(int argc, char **argv)
     hss.ind = (unsigned)arg_num(argc, argv, "ind", 0);
     if (pcap)
         pcap_open(pcap);
-    fd = net_udp(my_ip, my_port);
-    ladder("HSS/S-CSCF ready on %s:%u for %s (SQN=0x%012llx, IND %u bits)", host_fmt(my_ip, h), my_port,
+    fd = net_udp(&my_ip, my_port);
+    ladder("HSS/S-CSCF ready on %s:%u for %s (SQN=0x%012llx, IND %u bits)", addr_text(&my_ip, 1, h), my_port,
            hss.impi, (unsigned long long)hss.sqn, hss.ind_bits);
     deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
 
     while (!done) {
-        size_t n;
-        char src[64];
+        long n;
+        imssec_addr src;
         unsigned sport;
         sip_msg m;
         uint64_t now = net_now_ms();
@@ -377,10 +389,11 @@ int main(int argc, char **argv)
             verify(0, "scscf", "timed out waiting for the flow to finish");
             break;
         }
-        if (net_recv(&fd, 1, (int)(deadline - now), buf, sizeof buf - 1, &n, src, &sport) < 0)
+        if (net_wait(&fd, 1, (int)(deadline - now)) < 0 ||
+            (n = net_recvfrom(fd, buf, sizeof buf - 1, &src, &sport)) <= 0)
             continue;
-        if (sip_parse(&m, (const char *)buf, n) != 0) {
-            ladder("dropped a datagram that is not SIP from %s:%u", src, sport);
+        if (sip_parse(&m, (const char *)buf, (size_t)n) != 0) {
+            ladder("dropped a datagram that is not SIP from %s:%u", addr_text(&src, 1, h), sport);
             continue;
         }
         if (!m.is_request) {

@@ -1,8 +1,13 @@
 /*
- * sa/esp_adapter.c -- the default data plane for sa/: every SA the state
- * machines install becomes an imssec_esp_sa in a caller-provided pool.
+ * sa/esp_adapter.c -- the built-in data plane of sa/: every SA the state
+ * machines install becomes an imssec_esp_sa in a caller-provided pool; and
+ * the payload-level calls a SIP stack uses on top of it (protect a SIP
+ * message on the SA sa/ named, unprotect a received packet to the SIP
+ * message, its ports and its SA).
+ *
+ * SPDX-License-Identifier: MIT
  */
-#include "../imssec.h"
+#include "sa_int.h"
 
 IMSSEC_API void imssec_sa_esp_pool_init(imssec_sa_esp_pool *p, imssec_esp_sa *sas, size_t cap)
 {
@@ -14,82 +19,87 @@ IMSSEC_API void imssec_sa_esp_pool_init(imssec_sa_esp_pool *p, imssec_esp_sa *sa
         imssec_esp_sa_wipe(&sas[i]);
 }
 
-static void sa_esp_addr(imssec_esp_addr *o, const imssec_sa_addr *a)
-{
-    memset(o, 0, sizeof *o);
-    o->family = (uint8_t)(a->len == 16 ? 6 : 4);
-    memcpy(o->a, a->b, a->len);
-}
-
-static int sa_esp_install(void *user, const imssec_sa_info *sa, uint64_t *handle)
+static int sa_esp_install(void *user, const imssec_sa_info *sa, uint64_t *handle,
+                          imssec_errinfo *err)
 {
     imssec_sa_esp_pool *p = (imssec_sa_esp_pool *)user;
     imssec_esp_params ep;
     size_t k;
-    int rc;
-    if (p->used >= p->cap)
-        return -1;
+    if (p->used >= p->cap) {
+        err->what = "the esp/ SA pool is full";
+        return IMSSEC_E_SPACE;
+    }
     /* rotating cursor: amortised O(1) search for a free slot */
     for (k = 0; k < p->cap; k++) {
         size_t i = (p->cursor_ + k) % p->cap;
-        if (p->sas[i].setup_ != 0)
+        int rc;
+        if (imssec_esp_sa_spi(&p->sas[i]) != 0)
             continue;
         imssec_esp_params_init(&ep);
         ep.spi = sa->spi;
         ep.dir = sa->inbound ? IMSSEC_ESP_INBOUND : IMSSEC_ESP_OUTBOUND;
-        ep.mode = sa->mode == IMSSEC_SA_MODE_UDP_ENC_TUN ? IMSSEC_ESP_UDP_TUNNEL
-                                                         : IMSSEC_ESP_TRANSPORT;
-        ep.auth = sa->alg == IMSSEC_SA_ALG_HMAC_MD5_96 ? IMSSEC_ESP_AUTH_HMAC_MD5_96
-                                                       : IMSSEC_ESP_AUTH_HMAC_SHA1_96;
-        ep.enc = sa->ealg == IMSSEC_SA_EALG_AES_CBC        ? IMSSEC_ESP_ENC_AES_CBC
-                 : sa->ealg == IMSSEC_SA_EALG_DES_EDE3_CBC ? IMSSEC_ESP_ENC_DES_EDE3_CBC
-                                                           : IMSSEC_ESP_ENC_NULL;
+        ep.mode = sa->mode; /* one vocabulary: TRANS or UDP_ENC_TUN as negotiated */
+        ep.alg = sa->alg;
+        ep.ealg = sa->ealg;
         ep.auth_key = sa->ik;
         ep.auth_key_len = sa->ik_len;
         ep.enc_key = sa->ck;
         ep.enc_key_len = sa->ck_len;
-        sa_esp_addr(&ep.src, &sa->src);
-        sa_esp_addr(&ep.dst, &sa->dst);
-        ep.sport = sa->encap_sport ? sa->encap_sport : 4500;
-        ep.dport = sa->encap_dport ? sa->encap_dport : 4500;
+        ep.src = sa->src;
+        ep.dst = sa->dst;
+        /* M.7.1: behind a NAT the UE's outer source is its local address,
+         * the inner one its public address */
+        if (p->outer_local.len) {
+            if (sa->inbound)
+                ep.dst = p->outer_local;
+            else
+                ep.src = p->outer_local;
+        }
+        ep.sport = sa->encap_sport ? sa->encap_sport : SA_ENCAP_PORT;
+        ep.dport = sa->encap_dport ? sa->encap_dport : SA_ENCAP_PORT;
         if (p->replay_window)
             ep.replay_window = p->replay_window;
-        rc = imssec_esp_sa_setup(&p->sas[i], &ep);
+        rc = imssec_esp_sa_setup(&p->sas[i], &ep, err);
         if (rc != IMSSEC_OK)
-            return -1;
+            return rc;
         p->used++;
         p->cursor_ = (i + 1) % p->cap;
         *handle = (uint64_t)i + 1u;
         return 0;
     }
-    return -1;
+    err->what = "the esp/ SA pool is full";
+    return IMSSEC_E_SPACE;
 }
 
 static imssec_esp_sa *sa_esp_slot(imssec_sa_esp_pool *p, uint64_t handle)
 {
-    if (handle == 0 || handle > p->cap || p->sas[handle - 1].setup_ == 0)
+    if (handle == 0 || handle > p->cap || imssec_esp_sa_spi(&p->sas[handle - 1]) == 0)
         return NULL;
     return &p->sas[handle - 1];
 }
 
-static int sa_esp_update(void *user, const imssec_sa_info *sa)
+static int sa_esp_update(void *user, const imssec_sa_info *sa, imssec_errinfo *err)
 {
     imssec_esp_sa *e = sa_esp_slot((imssec_sa_esp_pool *)user, sa->handle);
-    if (!e)
+    imssec_esp_params ep;
+    if (!e || imssec_esp_sa_describe(e, &ep) != IMSSEC_OK) {
+        err->what = "no esp/ SA behind the handle";
         return -1;
-    if (sa->encap_sport)
-        e->sport = sa->encap_sport;
-    if (sa->encap_dport)
-        e->dport = sa->encap_dport;
-    return 0;
+    }
+    return imssec_esp_sa_set_ports(e, sa->encap_sport ? sa->encap_sport : ep.sport,
+                                   sa->encap_dport ? sa->encap_dport : ep.dport) == IMSSEC_OK
+               ? 0
+               : -1;
 }
 
-static int sa_esp_remove(void *user, const imssec_sa_info *sa)
+static int sa_esp_remove(void *user, const imssec_sa_info *sa, imssec_errinfo *err)
 {
     imssec_sa_esp_pool *p = (imssec_sa_esp_pool *)user;
     imssec_esp_sa *e = sa_esp_slot(p, sa->handle);
-    if (!e)
+    if (!e) {
+        err->what = "no esp/ SA behind the handle";
         return -1;
+    }
     imssec_esp_sa_wipe(e);
     p->used--;
     return 0;
@@ -104,17 +114,174 @@ IMSSEC_API void imssec_sa_esp_callbacks(imssec_sa_callbacks *cb, imssec_sa_esp_p
     cb->remove = sa_esp_remove;
 }
 
+/* The esp/ SA of an sa/ SA, with its description: the slot its handle
+ * names, if that slot holds an SA of the same SPI and direction (the
+ * table's callbacks may be the pool's own or a wrapper that calls them). */
+static imssec_esp_sa *sa_esp_lookup(imssec_sa_esp_pool *p, const imssec_sa_table *t,
+                                    imssec_sa_ref ref, imssec_sa_info *info)
+{
+    imssec_esp_params ep;
+    imssec_esp_sa *e;
+    if (!p || !t || imssec_sa_get(t, ref, info) != IMSSEC_OK)
+        return NULL;
+    e = sa_esp_slot(p, info->handle);
+    if (e && (imssec_esp_sa_spi(e) != info->spi || imssec_esp_sa_describe(e, &ep) != IMSSEC_OK ||
+              ep.dir != (info->inbound ? IMSSEC_ESP_INBOUND : IMSSEC_ESP_OUTBOUND)))
+        e = NULL;
+    isc_wipe(&ep, sizeof ep);
+    return e;
+}
+
 IMSSEC_API imssec_esp_sa *imssec_sa_esp_of(imssec_sa_esp_pool *p, const imssec_sa_table *t,
                                            imssec_sa_ref ref)
 {
     imssec_sa_info info;
-    imssec_esp_sa *e;
-    if (!p || !t || t->cb_ == NULL || t->cb_->user != (void *)p ||
-        imssec_sa_get(t, ref, &info) != IMSSEC_OK)
-        return NULL;
-    e = sa_esp_slot(p, info.handle);
-    if (e && e->spi != info.spi)
-        e = NULL;
+    imssec_esp_sa *e = sa_esp_lookup(p, t, ref, &info);
     isc_wipe(&info, sizeof info);
     return e;
+}
+
+IMSSEC_API int imssec_sa_esp_protect(imssec_sa_esp_pool *p, const imssec_sa_table *t,
+                                     imssec_sa_ref sa, int transport, const uint8_t *payload,
+                                     size_t payload_len, uint8_t *out, size_t out_cap,
+                                     imssec_sa_esp_packet *pkt, imssec_errinfo *err)
+{
+    imssec_sa_info info;
+    imssec_esp_sa *e;
+    imssec_flow f;
+    size_t len = 0, esp_off = 0;
+    int rc;
+    if (!pkt)
+        return isc_fail_param(err, "pkt", "NULL argument");
+    e = sa_esp_lookup(p, t, sa, &info);
+    if (!e || info.inbound) {
+        isc_wipe(&info, sizeof info);
+        return isc_fail(err, IMSSEC_E_NOT_FOUND,
+                        "not an outbound SA of this table and pool (stale ref?)", NULL);
+    }
+    /* the selectors of TS 33.203 7.1: the SA's addresses and protected
+     * ports are the inner header */
+    memset(&f, 0, sizeof f);
+    f.src = info.src;
+    f.dst = info.dst;
+    f.sport = info.sport;
+    f.dport = info.dport;
+    f.transport = transport;
+    rc = imssec_esp_protect_flow(e, t->io_, &f, payload, payload_len, out, out_cap, &len,
+                                 &esp_off, err);
+    if (rc == IMSSEC_E_SPACE)
+        pkt->len = len;
+    if (rc == IMSSEC_OK) {
+        imssec_esp_params ep;
+        (void)imssec_esp_sa_describe(e, &ep);
+        memset(pkt, 0, sizeof *pkt);
+        pkt->len = len;
+        if (info.mode == IMSSEC_MODE_UDP_ENC_TUN) {
+            pkt->send_off = esp_off;
+            pkt->to = ep.dst;
+            pkt->to_port = ep.dport;
+        } else {
+            pkt->to = info.dst;
+        }
+    }
+    isc_wipe(&info, sizeof info);
+    return rc;
+}
+
+/* The SPI of a received packet, and for UDP the source port: enough to
+ * find the SA before anything is decrypted. */
+static int sa_esp_peek(int input, const uint8_t *in, size_t len, uint32_t *spi, uint16_t *uport)
+{
+    size_t off = 0;
+    *uport = 0;
+    if (input == IMSSEC_ESP_IN_IP) {
+        uint8_t proto;
+        if (len >= 20 && (in[0] >> 4) == 4) {
+            off = (size_t)(in[0] & 15) * 4;
+            proto = in[9];
+        } else if (len >= 40 && (in[0] >> 4) == 6) {
+            off = 40; /* extension headers: left to esp/, which parses them */
+            proto = in[6];
+        } else {
+            return IMSSEC_E_MALFORMED;
+        }
+        if (proto == 17) {
+            if (len < off + 8)
+                return IMSSEC_E_MALFORMED;
+            *uport = isc_be16(in + off);
+            off += 8;
+        } else if (proto != 50) {
+            return IMSSEC_E_MALFORMED;
+        }
+    }
+    /* RFC 3948 2.2, 2.3: a NAT keepalive or an IKE packet behind the
+     * Non-ESP marker is not for an SA */
+    if (len - off == 1 && in[off] == 0xff)
+        return IMSSEC_E_NOT_ESP;
+    if (len < off + 8)
+        return IMSSEC_E_MALFORMED;
+    *spi = isc_be32(in + off);
+    return *spi == 0 ? IMSSEC_E_NOT_ESP : IMSSEC_OK;
+}
+
+IMSSEC_API int imssec_sa_esp_unprotect(imssec_sa_esp_pool *p, imssec_sa_table *t, int input,
+                                       const uint8_t *in, size_t in_len, uint16_t src_port,
+                                       uint8_t *out, size_t out_cap,
+                                       imssec_sa_esp_received *rx, imssec_errinfo *err)
+{
+    imssec_sa_info info;
+    imssec_sa_esp_received r;
+    imssec_esp_sa *e;
+    uint32_t spi = 0;
+    uint16_t uport = 0;
+    int rc;
+    if (!p || !t || !in || !out || !rx)
+        return isc_fail_param(err, "p / t / in / out / rx", "NULL argument");
+    memset(&r, 0, sizeof r);
+    rc = sa_esp_peek(input, in, in_len, &spi, &uport);
+    if (rc != IMSSEC_OK)
+        return isc_fail(err, rc, rc == IMSSEC_E_NOT_ESP ? "a NAT keepalive or an IKE packet"
+                                                        : "too short for an ESP header",
+                        "RFC 3948 2");
+    if (imssec_sa_find_spi(t, spi, &r.sa) != IMSSEC_OK) {
+        imssec_sa_ref swapped;
+        uint32_t b = spi >> 24 | (spi >> 8 & 0xff00u) | (spi << 8 & 0xff0000u) | spi << 24;
+        return isc_fail(err, IMSSEC_E_NO_SA,
+                        imssec_sa_find_spi(t, b, &swapped) == IMSSEC_OK
+                            ? "no inbound SA has this SPI; one has it byte-swapped (the sender "
+                              "wrote it in host byte order)"
+                            : "no inbound SA has this SPI",
+                        NULL);
+    }
+    e = sa_esp_lookup(p, t, r.sa, &info);
+    if (!e) {
+        isc_wipe(&info, sizeof info);
+        return isc_fail(err, IMSSEC_E_NO_SA, "the SA is not in this pool", NULL);
+    }
+    rc = imssec_esp_unprotect_flow(e, input, in, in_len, out, out_cap, &r.flow, &r.payload_off,
+                                   &r.payload_len, &r.seq, err);
+    if (rc == IMSSEC_OK &&
+        !(imssec_addr_equal(&r.flow.src, &info.src) && imssec_addr_equal(&r.flow.dst, &info.dst) &&
+          r.flow.sport == info.sport && r.flow.dport == info.dport)) {
+        /* 7.1 rules 4 and 7: the SA is identified by its (UE IP, UE port,
+         * P-CSCF port); an inner header naming other ports came on the
+         * wrong SA */
+        memset(out, 0, r.payload_off + r.payload_len);
+        rc = isc_fail(err, IMSSEC_E_SA_WRONG,
+                      "the inner addresses or ports are not the SA's selectors",
+                      "TS 33.203 7.1 rules 4 and 7");
+    }
+    if (rc == IMSSEC_OK) {
+        (void)imssec_sa_owner(t, r.sa, &r.user);
+        /* M.7.2: the P-CSCF learns the UE's NAT port from the first
+         * UDP-encapsulated packet of the set */
+        if (t->cfg_.role == IMSSEC_SA_ROLE_PCSCF && info.mode == IMSSEC_MODE_UDP_ENC_TUN) {
+            uint16_t port = input == IMSSEC_ESP_IN_ESP ? src_port : uport;
+            if (port && imssec_sa_learn_uenc(t, r.sa, port) != IMSSEC_OK)
+                rc = isc_fail(err, IMSSEC_E_CALLBACK, "learning port_Uenc failed", "TS 33.203 M.7.2");
+        }
+        *rx = r;
+    }
+    isc_wipe(&info, sizeof info);
+    return rc;
 }

@@ -1,247 +1,381 @@
 /*
- * negotiate.c -- the security-mode set-up decisions of TS 33.203 clause 7.2
- * and Annex M (M.7.2): the P-CSCF's choice and Security-Server list, the
- * UE's choice from that list, and the Via facts NAT detection rests on.
+ * negotiate.c -- the security mode set-up decisions of TS 33.203 clause 7.2
+ * and Annex M (M.7.2): the UE's offer (SM1), the P-CSCF's choice (SM1) and
+ * Security-Server list (SM6), and the UE's choice from that list (SM6).
+ *
+ * SPDX-License-Identifier: MIT
  */
 #include "../imssec.h"
 
-/* Algorithms this library's ESP engine can run.  aes-gmac, alg=null and
- * aes-gcm are recognised by the parser but never negotiated. */
+/* Algorithms this library's ESP engine can run: the Release 7 ones and
+ * the later-release AES-GMAC (RFC 4543) and alg=null (only with AES-GCM,
+ * sec_pair_valid). */
 static int sec_alg_supported(int alg)
 {
-    if (alg == IMSSEC_ALG_HMAC_SHA1_96)
+    if (alg == IMSSEC_ALG_HMAC_SHA1_96 || alg == IMSSEC_ALG_AES_GMAC || alg == IMSSEC_ALG_NULL)
         return 1;
     return IMSSEC_ENABLE_HMAC_MD5 && alg == IMSSEC_ALG_HMAC_MD5_96;
 }
 static int sec_ealg_supported(int ealg)
 {
-    if (ealg == IMSSEC_EALG_NULL || ealg == IMSSEC_EALG_AES_CBC)
+    if (ealg == IMSSEC_EALG_NULL || ealg == IMSSEC_EALG_AES_CBC || ealg == IMSSEC_EALG_AES_GCM)
         return 1;
     return IMSSEC_ENABLE_3DES && ealg == IMSSEC_EALG_DES_EDE3_CBC;
 }
 
-/* Pair validity of later releases (E19): alg=null only with aes-gcm,
- * aes-gmac only without encryption. */
+/* Pair validity of later releases: alg=null only with aes-gcm, aes-gcm
+ * only with alg=null (RFC 4106: its own integrity), aes-gmac only without
+ * encryption (RFC 4543). */
 static int sec_pair_valid(int alg, int ealg)
 {
     if (alg == IMSSEC_ALG_NULL)
         return ealg == IMSSEC_EALG_AES_GCM;
     if (alg == IMSSEC_ALG_AES_GMAC)
         return ealg == IMSSEC_EALG_NULL;
-    return alg != IMSSEC_ALG_ABSENT && alg != IMSSEC_ALG_UNKNOWN && ealg != IMSSEC_EALG_UNKNOWN;
+    if (ealg == IMSSEC_EALG_AES_GCM)
+        return 0;
+    return alg > IMSSEC_ALG_NULL && alg < IMSSEC_ALG_UNKNOWN && ealg >= IMSSEC_EALG_NULL &&
+           ealg < IMSSEC_EALG_UNKNOWN;
 }
 
-static int sec_eff_ealg(const imssec_sec_mech *m)
+static int sec_pair_usable(int alg, int ealg)
 {
-    return (m->present & IMSSEC_SECP_EALG) ? m->ealg : IMSSEC_EALG_NULL;
-}
-static int sec_eff_prot(const imssec_sec_mech *m)
-{
-    return (m->present & IMSSEC_SECP_PROT) ? m->prot : IMSSEC_PROT_ESP;
+    return sec_pair_valid(alg, ealg) && sec_alg_supported(alg) && sec_ealg_supported(ealg);
 }
 
-static void sec_set_reject(imssec_sec_reject *rej, const char *clause, int status,
-                           const char *reason)
+/* Absent ealg, prot and mod take their Annex H defaults, which are the
+ * zero values: a parsed mechanism holds 0 for an absent parameter. */
+static int sec_usable_proposal(const imssec_secagree_mech *m)
 {
-    if (rej) {
-        rej->clause = clause;
-        rej->sip_status = status;
-        rej->reason = reason;
+    return m->kind == IMSSEC_SECAGREE_IPSEC_3GPP && (m->present & IMSSEC_SECAGREE_HAS_ALG) &&
+           m->prot == IMSSEC_SECAGREE_PROT_ESP &&
+           (m->present & IMSSEC_SECAGREE_HAS_SA_PARAMS) == IMSSEC_SECAGREE_HAS_SA_PARAMS;
+}
+
+/* 7.1: "The ports port_us and port_uc are different from the standard SIP
+ * ports 5060 and 5061" (items 1 and 2; so are the P-CSCF's). */
+static int sec_ports_allowed(const imssec_secagree_mech *m)
+{
+    return m->port_c != 5060 && m->port_c != 5061 && m->port_s != 5060 && m->port_s != 5061;
+}
+
+static int sec_policy_ok(const imssec_secagree_policy *pol, imssec_errinfo *err)
+{
+    size_t k;
+    if (!pol || (pol->n_pairs && !pol->pairs))
+        return isc_fail_param(err, "policy", "NULL policy or pairs");
+    if (pol->confidentiality < IMSSEC_SECAGREE_CONF_SUPPORTED ||
+        pol->confidentiality > IMSSEC_SECAGREE_CONF_NEVER)
+        return isc_fail_param(err, "policy->confidentiality", "not a imssec_secagree_conf");
+    if (pol->n_pairs == 0)
+        return isc_fail_param(err, "policy->n_pairs", "no pair");
+    for (k = 0; k < pol->n_pairs; k++) {
+        if (!sec_pair_usable(pol->pairs[k].alg, pol->pairs[k].ealg))
+            return isc_fail_param(err, "policy->pairs", "pair not valid or not compiled in");
+        /* 7.2 NEVER: no encryption is used, and aes-gcm is nothing else
+         * (its alg=null would be left with no protection at all) */
+        if (pol->confidentiality == IMSSEC_SECAGREE_CONF_NEVER &&
+            pol->pairs[k].ealg == IMSSEC_EALG_AES_GCM)
+            return isc_fail_param(err, "policy->pairs",
+                                  "aes-gcm in a policy that never uses confidentiality");
     }
+    return IMSSEC_OK;
 }
 
-/* A client entry the P-CSCF could ever use, mode aside: ipsec-3gpp, prot
- * esp, a valid and supported pair, and all four SA parameters. */
-static int sec_client_usable(const imssec_sec_mech *m)
+/* The policy's pairs in priority order: 7.2 (M.7.2 likewise) "Release 6
+ * algorithms shall have higher priority than Release 5 algorithms", so
+ * the pairs with encryption (Release 6) come first, each group in the
+ * caller's order; with CONF_NEVER only the caller's order counts.  The
+ * index into pol->pairs of the j-th pair in that order. */
+static size_t sec_prio(const imssec_secagree_policy *pol, size_t j)
 {
-    return m->kind == IMSSEC_SEC_IPSEC_3GPP && (m->present & IMSSEC_SECP_ALG) &&
-           sec_eff_prot(m) == IMSSEC_PROT_ESP &&
-           sec_pair_valid(m->alg, sec_eff_ealg(m)) && sec_alg_supported(m->alg) &&
-           sec_ealg_supported(sec_eff_ealg(m)) &&
-           (m->present & IMSSEC_SECP_SA_PARAMS) == IMSSEC_SECP_SA_PARAMS;
+    size_t k, seen = 0;
+    int pass;
+    if (pol->confidentiality == IMSSEC_SECAGREE_CONF_NEVER)
+        return j;
+    for (pass = 0; pass < 2; pass++)
+        for (k = 0; k < pol->n_pairs; k++)
+            if ((pol->pairs[k].ealg == IMSSEC_EALG_NULL) == (pass == 1) && seen++ == j)
+                return k;
+    return j; /* not reached: j < n_pairs */
 }
 
-static int sec_mode_of(const imssec_sec_mech *m)
+static int sec_reject(imssec_errinfo *err, const char *clause, int status, const char *what)
 {
-    return (m->present & IMSSEC_SECP_MOD) ? m->mod : IMSSEC_MODE_TRANS;
+    isc_fail(err, IMSSEC_E_SECAGREE_REJECT, what, clause);
+    if (err)
+        err->sip_status = status;
+    return IMSSEC_E_SECAGREE_REJECT;
+}
+
+IMSSEC_API int imssec_secagree_pcscf_choose(const imssec_secagree_mech *client, size_t n_client,
+                                            const imssec_secagree_policy *pol, int nat,
+                                            imssec_secagree_choice *choice, imssec_errinfo *err)
+{
+    size_t k, j, any_esp = 0, any_ah = 0, any_udp = 0, any_enc = 0, any_sip_port = 0;
+    int want_mode = nat ? IMSSEC_MODE_UDP_ENC_TUN : IMSSEC_MODE_TRANS, conf, r;
+    if ((n_client && !client) || !choice)
+        return isc_fail_param(err, "client", "NULL argument");
+    if ((r = sec_policy_ok(pol, err)) != IMSSEC_OK)
+        return r;
+    conf = pol->confidentiality;
+
+    /* What did the UE offer at all? (for a precise reason) */
+    for (k = 0; k < n_client; k++) {
+        const imssec_secagree_mech *m = &client[k];
+        if (m->kind != IMSSEC_SECAGREE_IPSEC_3GPP)
+            continue;
+        if (m->prot == IMSSEC_SECAGREE_PROT_AH)
+            any_ah++;
+        if (!sec_usable_proposal(m) || !sec_pair_usable(m->alg, m->ealg))
+            continue;
+        if (!sec_ports_allowed(m)) {
+            any_sip_port++;
+            continue;
+        }
+        any_esp++;
+        any_udp += m->mode == IMSSEC_MODE_UDP_ENC_TUN;
+        any_enc += m->ealg != IMSSEC_EALG_NULL;
+    }
+    /* M.7.2 / M.7.3.2.4: behind a NAT only UDP-encapsulated tunnel mode
+     * works; without it on either side the SM1 is silently discarded. */
+    if (nat && (!pol->udp_encap || !IMSSEC_ENABLE_UDPENCAP || any_udp == 0))
+        return sec_reject(err, "TS 33.203 M.7.3.2.4", 0,
+                          !pol->udp_encap ? "NAT detected but the P-CSCF has no UDP-enc-tun"
+                                          : "NAT detected but the UE did not offer UDP-enc-tun");
+    if (any_esp == 0)
+        return sec_reject(err, any_sip_port ? "TS 33.203 7.1, 7.3.2.1" : "TS 33.203 7.3.2.1", 494,
+                          any_sip_port ? "the offered protected ports are 5060 or 5061"
+                          : any_ah     ? "only prot=ah offered (clause 6: esp only)"
+                                       : "no supported ipsec-3gpp offer");
+    if (conf == IMSSEC_SECAGREE_CONF_REQUIRED && any_enc == 0)
+        return sec_reject(err, "TS 33.203 7.2", 494,
+                          "confidentiality required but the UE offered none");
+
+    /* 7.2: the first combination of the P-CSCF's list that the UE also
+     * offered.  Pairs, never alg and ealg separately: choosing each on its
+     * own can produce a combination the UE never offered. */
+    for (k = 0; k < pol->n_pairs; k++) {
+        size_t pk = sec_prio(pol, k);
+        int palg = pol->pairs[pk].alg, pealg = pol->pairs[pk].ealg;
+        if (conf == IMSSEC_SECAGREE_CONF_REQUIRED && pealg == IMSSEC_EALG_NULL)
+            continue;
+        if (conf == IMSSEC_SECAGREE_CONF_NEVER)
+            pealg = IMSSEC_EALG_NULL;
+        for (j = 0; j < n_client; j++) {
+            const imssec_secagree_mech *m = &client[j];
+            if (!sec_usable_proposal(m) || !sec_pair_usable(m->alg, m->ealg) ||
+                !sec_ports_allowed(m) || m->alg != palg || m->mode != want_mode)
+                continue;
+            /* NEVER: the UE will select null encryption (7.2), whatever
+             * ealg its offer carried for this alg. */
+            if (conf != IMSSEC_SECAGREE_CONF_NEVER && m->ealg != pealg)
+                continue;
+            memset(choice, 0, sizeof *choice);
+            choice->index = j;
+            choice->alg = palg;
+            choice->ealg = pealg;
+            choice->mode = want_mode;
+            choice->spi_c = m->spi_c;
+            choice->spi_s = m->spi_s;
+            choice->port_c = m->port_c;
+            choice->port_s = m->port_s;
+            return IMSSEC_OK;
+        }
+    }
+    return sec_reject(err, "TS 33.203 7.3.2.1", 494,
+                      "no offered combination is in the P-CSCF's list");
 }
 
 /* 1 if policy entry k goes into the Security-Server list (SM6): not a
  * NULL-encryption pair when confidentiality is required, and, when it is
  * never used, only the first pair of each integrity algorithm. */
-static int sec_server_lists(const imssec_sec_pcscf_policy *pol, int conf, size_t k)
+static int sec_server_lists(const imssec_secagree_policy *pol, size_t k)
 {
     size_t j;
-    if (conf == IMSSEC_CONF_REQUIRED && pol->pairs[k].ealg == IMSSEC_EALG_NULL)
+    if (pol->confidentiality == IMSSEC_SECAGREE_CONF_REQUIRED &&
+        pol->pairs[k].ealg == IMSSEC_EALG_NULL)
         return 0;
-    if (conf == IMSSEC_CONF_NEVER)
+    if (pol->confidentiality == IMSSEC_SECAGREE_CONF_NEVER)
         for (j = 0; j < k; j++)
             if (pol->pairs[j].alg == pol->pairs[k].alg)
                 return 0;
     return 1;
 }
 
-IMSSEC_API int imssec_secagree_pcscf_negotiate(const imssec_sec_mech *client, size_t n_client,
-                                               const imssec_sec_pcscf_policy *pol, int nat,
-                                               imssec_sec_mech *server, size_t cap,
-                                               size_t *n_server, imssec_sec_choice *choice,
-                                               imssec_sec_reject *rej)
+/* Write a list of ipsec-3gpp entries, one per usable entry of pairs[] in
+ * each of modes[]: the body shared by the Security-Server and
+ * Security-Client builders. */
+static void sec_put_entries(isc_sbuf *b, const imssec_secagree_pair *pairs, size_t n_pairs,
+                            const imssec_secagree_policy *server_policy, const int *modes,
+                            size_t n_modes, int with_ealg, uint32_t spi_c, uint32_t spi_s,
+                            uint16_t port_c, uint16_t port_s, size_t max_entries)
 {
-    size_t k, j, need = 0, any_esp = 0, any_ah = 0, any_udp = 0, any_enc = 0;
-    int want_mode = nat ? IMSSEC_MODE_UDP_ENC_TUN : IMSSEC_MODE_TRANS;
-    int conf, found = 0;
-    imssec_sec_choice ch;
-
-    if ((n_client && !client) || !pol || (pol->n_pairs && !pol->pairs) || !n_server ||
-        !choice || (cap && !server))
-        return IMSSEC_E_PARAM;
-    conf = pol->confidentiality;
-    if (conf < IMSSEC_CONF_SUPPORTED || conf > IMSSEC_CONF_NEVER || pol->n_pairs == 0)
-        return IMSSEC_E_PARAM;
-    for (k = 0; k < pol->n_pairs; k++)
-        if (!sec_pair_valid(pol->pairs[k].alg, pol->pairs[k].ealg) ||
-            !sec_alg_supported(pol->pairs[k].alg) || !sec_ealg_supported(pol->pairs[k].ealg))
-            return IMSSEC_E_PARAM;
-
-    /* What did the UE offer at all? (for a precise reason) */
-    for (k = 0; k < n_client; k++) {
-        const imssec_sec_mech *m = &client[k];
-        if (m->kind != IMSSEC_SEC_IPSEC_3GPP)
-            continue;
-        if (sec_eff_prot(m) == IMSSEC_PROT_AH)
-            any_ah++;
-        if (!sec_client_usable(m))
-            continue;
-        any_esp++;
-        if (sec_mode_of(m) == IMSSEC_MODE_UDP_ENC_TUN)
-            any_udp++;
-        if (sec_eff_ealg(m) != IMSSEC_EALG_NULL)
-            any_enc++;
-    }
-    /* M.7.2 / M.7.3.2.4: behind a NAT only UDP-encapsulated tunnel mode
-     * works; without it on either side the SM1 is silently discarded. */
-    if (nat && (!pol->udp_encap || !IMSSEC_ENABLE_UDPENCAP || any_udp == 0)) {
-        sec_set_reject(rej, "M.7.3.2.4", 0,
-                       !pol->udp_encap ? "NAT detected but the P-CSCF has no UDP-enc-tun"
-                                       : "NAT detected but the UE did not offer UDP-enc-tun");
-        return IMSSEC_E_SECAGREE_REJECT;
-    }
-    if (any_esp == 0) {
-        sec_set_reject(rej, "7.3.2.1", 494,
-                       any_ah ? "only prot=ah offered (clause 6: esp only)"
-                              : "no supported ipsec-3gpp offer");
-        return IMSSEC_E_SECAGREE_REJECT;
-    }
-    if (conf == IMSSEC_CONF_REQUIRED && any_enc == 0) {
-        sec_set_reject(rej, "7.2", 494, "confidentiality required but the UE offered none");
-        return IMSSEC_E_SECAGREE_REJECT;
-    }
-
-    /* Clause 7.2: the first combination of the P-CSCF's list that the UE
-     * also offered.  Pairs, never alg and ealg separately (kamailio #4211,
-     * phhusson/ims #13). */
-    memset(&ch, 0, sizeof ch);
-    for (k = 0; k < pol->n_pairs && !found; k++) {
-        int palg = pol->pairs[k].alg, pealg = pol->pairs[k].ealg;
-        if (conf == IMSSEC_CONF_REQUIRED && pealg == IMSSEC_EALG_NULL)
-            continue;
-        if (conf == IMSSEC_CONF_NEVER)
-            pealg = IMSSEC_EALG_NULL;
-        for (j = 0; j < n_client && !found; j++) {
-            const imssec_sec_mech *m = &client[j];
-            if (!sec_client_usable(m) || m->alg != palg || sec_mode_of(m) != want_mode)
+    size_t md, j, written = 0;
+    for (md = 0; md < n_modes; md++) {
+        for (j = 0; j < n_pairs && written < max_entries; j++) {
+            size_t k = server_policy ? sec_prio(server_policy, j) : j;
+            if (server_policy && !sec_server_lists(server_policy, k))
                 continue;
-            /* NEVER: the UE will select null encryption (7.2), whatever
-             * ealg its offer carried for this alg. */
-            if (conf != IMSSEC_CONF_NEVER && sec_eff_ealg(m) != pealg)
-                continue;
-            ch.index = j;
-            ch.alg = palg;
-            ch.ealg = pealg;
-            ch.mod = want_mode;
-            ch.spi_c = m->spi_c;
-            ch.spi_s = m->spi_s;
-            ch.port_c = m->port_c;
-            ch.port_s = m->port_s;
-            found = 1;
+            if (written++)
+                isc_sb_puts(b, ", ");
+            isc_sb_puts(b, "ipsec-3gpp;alg=");
+            isc_sb_puts(b, imssec_alg_name(pairs[k].alg));
+            if (with_ealg) {
+                isc_sb_puts(b, ";ealg=");
+                isc_sb_puts(b, imssec_ealg_name(pairs[k].ealg));
+            }
+            isc_sb_puts(b, ";prot=esp;mod=");
+            isc_sb_puts(b, imssec_mode_name(modes[md]));
+            if (spi_c) {
+                isc_sb_puts(b, ";spi-c=");
+                isc_sb_putu(b, spi_c);
+                isc_sb_puts(b, ";spi-s=");
+                isc_sb_putu(b, spi_s);
+                isc_sb_puts(b, ";port-c=");
+                isc_sb_putu(b, port_c);
+                isc_sb_puts(b, ";port-s=");
+                isc_sb_putu(b, port_s);
+            }
         }
     }
-    if (!found) {
-        sec_set_reject(rej, "7.3.2.1", 494, "no offered combination is in the P-CSCF's list");
-        return IMSSEC_E_SECAGREE_REJECT;
-    }
+}
 
-    /* The Security-Server list (SM6). */
-    for (k = 0; k < pol->n_pairs; k++)
-        need += (size_t)sec_server_lists(pol, conf, k);
-    if (need > cap) {
-        *n_server = need;
-        return IMSSEC_E_SPACE;
-    }
-    need = 0;
-    for (k = 0; k < pol->n_pairs; k++) {
-        imssec_sec_mech *s;
-        if (!sec_server_lists(pol, conf, k))
+/* TS 33.328 7.1.1 with TS 24.229 7.2A.7: "e2ae-security supported" is
+ * the media mechanism sdes-srtp with the mediasec parameter, listed after
+ * the ipsec-3gpp entries (it is not an SA proposal). */
+static void sec_put_e2ae(isc_sbuf *b, int e2ae)
+{
+    if (e2ae)
+        isc_sb_puts(b, ", sdes-srtp;mediasec");
+}
+
+IMSSEC_API int imssec_secagree_e2ae(const imssec_secagree_mech *m, size_t n)
+{
+    size_t k;
+    for (k = 0; m && k < n; k++) {
+        size_t cur = 0;
+        imssec_secagree_param p;
+        if (!isc_token_eq(m[k].name.p, m[k].name.n, "sdes-srtp"))
             continue;
-        s = &server[need++];
-        memset(s, 0, sizeof *s);
-        s->kind = IMSSEC_SEC_IPSEC_3GPP;
-        s->alg = pol->pairs[k].alg;
-        s->ealg = pol->pairs[k].ealg;
-        s->prot = IMSSEC_PROT_ESP;
-        s->mod = want_mode;
-        s->present = IMSSEC_SECP_ALG | IMSSEC_SECP_PROT | IMSSEC_SECP_MOD;
-        /* NEVER: "it shall not include encryption algorithms" (7.2) */
-        if (conf != IMSSEC_CONF_NEVER)
-            s->present |= IMSSEC_SECP_EALG;
-        if (pol->spi_pc && pol->spi_ps && pol->port_pc && pol->port_ps) {
-            s->spi_c = pol->spi_pc;
-            s->spi_s = pol->spi_ps;
-            s->port_c = pol->port_pc;
-            s->port_s = pol->port_ps;
-            s->present |= IMSSEC_SECP_SA_PARAMS;
-        }
+        while (imssec_secagree_param_next(&m[k], &cur, &p) == 1)
+            if (!p.value.p && isc_token_eq(p.name.p, p.name.n, "mediasec"))
+                return 1;
     }
-    *n_server = need;
-    *choice = ch;
+    return 0;
+}
+
+/* Measure, then write: the output convention for a builder body. */
+#define SEC_BUILD_TWICE(b, out, out_cap, out_len, CALL)                                      \
+    do {                                                                                     \
+        isc_sb_init(&(b), NULL, 0);                                                          \
+        CALL;                                                                                \
+        *(out_len) = (b).len;                                                                \
+        if ((b).len > (out_cap))                                                             \
+            return IMSSEC_E_SPACE;                                                           \
+        isc_sb_init(&(b), (out), (out_cap));                                                 \
+        CALL;                                                                                \
+    } while (0)
+
+IMSSEC_API int imssec_secagree_server_build(const imssec_secagree_policy *pol, int nat,
+                                            uint32_t spi_pc, uint32_t spi_ps, uint16_t port_pc,
+                                            uint16_t port_ps, char *out, size_t out_cap,
+                                            size_t *out_len)
+{
+    isc_sbuf b;
+    int mode = nat ? IMSSEC_MODE_UDP_ENC_TUN : IMSSEC_MODE_TRANS;
+    int all = spi_pc && spi_ps && port_pc && port_ps, none = !(spi_pc | spi_ps | port_pc | port_ps);
+    if (!out_len || (out_cap && !out) || sec_policy_ok(pol, NULL) != IMSSEC_OK ||
+        !(all || none) || (all && port_pc == port_ps))
+        return IMSSEC_E_PARAM;
+    /* 7.2: NEVER means "it shall not include encryption algorithms" */
+    SEC_BUILD_TWICE(b, out, out_cap, out_len,
+                    (sec_put_entries(&b, pol->pairs, pol->n_pairs, pol, &mode, 1,
+                                     pol->confidentiality != IMSSEC_SECAGREE_CONF_NEVER, spi_pc,
+                                     spi_ps, port_pc, port_ps, (size_t)-1),
+                     sec_put_e2ae(&b, pol->e2ae)));
     return IMSSEC_OK;
 }
 
-IMSSEC_API int imssec_secagree_ue_select(const imssec_sec_mech *server, size_t n_server,
-                                         const imssec_sec_pair *sup, size_t n_sup,
-                                         int udp_encap, int nat, imssec_sec_choice *choice,
-                                         imssec_sec_reject *rej)
+IMSSEC_API int imssec_secagree_client_build(const imssec_secagree_offer *o, uint32_t spi_c,
+                                            uint32_t spi_s, uint16_t port_c, uint16_t port_s,
+                                            char *out, size_t out_cap, size_t *out_len,
+                                            imssec_errinfo *err)
+{
+    static const int trans_only[1] = {IMSSEC_MODE_TRANS};
+    const int *modes;
+    size_t n_modes, k, any_enc = 0;
+    isc_sbuf b;
+    if (!o || !out_len || (out_cap && !out) || (o->n_pairs && !o->pairs) ||
+        (o->n_modes && !o->modes))
+        return isc_fail_param(err, "offer", "NULL argument");
+    if (o->n_pairs == 0)
+        return isc_fail_param(err, "offer->n_pairs", "no pair to offer");
+    if (!spi_c || !spi_s || !port_c || !port_s || port_c == port_s)
+        return isc_fail_param(err, "spi_c/spi_s/port_c/port_s", "zero values or equal ports");
+    modes = o->n_modes ? o->modes : trans_only;
+    n_modes = o->n_modes ? o->n_modes : 1;
+    for (k = 0; k < n_modes; k++)
+        if (modes[k] != IMSSEC_MODE_TRANS &&
+            !(modes[k] == IMSSEC_MODE_UDP_ENC_TUN && IMSSEC_ENABLE_UDPENCAP))
+            return isc_fail_param(err, "offer->modes", "only trans and UDP-enc-tun are offered");
+    for (k = 0; k < o->n_pairs; k++) {
+        if (!sec_pair_usable(o->pairs[k].alg, o->pairs[k].ealg))
+            return isc_fail_param(err, "offer->pairs", "pair not valid or not compiled in");
+        any_enc += o->pairs[k].ealg != IMSSEC_EALG_NULL;
+    }
+    /* TS 33.203 5.1.3: "The UE shall always offer encryption algorithms" */
+    if ((o->single ? o->pairs[0].ealg == IMSSEC_EALG_NULL : any_enc == 0) &&
+        !o->allow_no_encryption) {
+        isc_fail(err, IMSSEC_E_PARAM, "the UE shall always offer encryption algorithms",
+                 "TS 33.203 5.1.3");
+        if (err)
+            err->param = "offer->pairs";
+        return IMSSEC_E_PARAM;
+    }
+    SEC_BUILD_TWICE(b, out, out_cap, out_len,
+                    (sec_put_entries(&b, o->pairs, o->n_pairs, NULL, modes, o->single ? 1 : n_modes,
+                                     1, spi_c, spi_s, port_c, port_s, o->single ? 1 : (size_t)-1),
+                     sec_put_e2ae(&b, o->e2ae)));
+    return IMSSEC_OK;
+}
+
+IMSSEC_API int imssec_secagree_ue_select(const imssec_secagree_mech *server, size_t n_server,
+                                         const imssec_secagree_pair *sup, size_t n_sup,
+                                         int udp_encap, int nat, imssec_secagree_choice *choice,
+                                         imssec_errinfo *err)
 {
     size_t k, j, any_sa = 0, best = 0;
-    int best_q = -1, nat_abort = 0;
+    int best_q = -1, best_ealg = 0, nat_abort = 0;
     if ((n_server && !server) || (n_sup && !sup) || !choice)
-        return IMSSEC_E_PARAM;
+        return isc_fail_param(err, "server", "NULL argument");
     for (k = 0; k < n_server; k++) {
-        const imssec_sec_mech *m = &server[k];
-        int q, mode, ok = 0;
-        if (m->kind != IMSSEC_SEC_IPSEC_3GPP)
+        const imssec_secagree_mech *m = &server[k];
+        int q, ok = 0, ealg = m->ealg;
+        int no_ealg = !(m->present & IMSSEC_SECAGREE_HAS_EALG);
+        if (m->kind != IMSSEC_SECAGREE_IPSEC_3GPP)
             continue;
-        /* E15: a list without SPIs and ports (421/494) is a capability
-         * list, never an SA proposal. */
-        if ((m->present & IMSSEC_SECP_SA_PARAMS) != IMSSEC_SECP_SA_PARAMS)
+        /* A list without SPIs and ports (421/494) is a capability list,
+         * never an SA proposal. */
+        if ((m->present & IMSSEC_SECAGREE_HAS_SA_PARAMS) != IMSSEC_SECAGREE_HAS_SA_PARAMS)
             continue;
         any_sa++;
-        if (!(m->present & IMSSEC_SECP_ALG) || sec_eff_prot(m) != IMSSEC_PROT_ESP ||
-            !sec_pair_valid(m->alg, sec_eff_ealg(m)) || !sec_alg_supported(m->alg) ||
-            !sec_ealg_supported(sec_eff_ealg(m)))
+        if (!sec_usable_proposal(m) || !sec_pair_usable(m->alg, m->ealg) || !sec_ports_allowed(m))
             continue;
+        /* 7.2: "If the P-CSCF did not include any confidentiality algorithm
+         * in SM6 then the UE shall select the NULL encryption algorithm":
+         * an entry without ealg matches any supported pair of its alg. */
         for (j = 0; j < n_sup && !ok; j++)
-            ok = sup[j].alg == m->alg && sup[j].ealg == sec_eff_ealg(m);
+            ok = sup[j].alg == m->alg && (no_ealg || sup[j].ealg == m->ealg);
         if (!ok)
             continue;
-        mode = sec_mode_of(m);
-        if (mode == IMSSEC_MODE_UDP_ENC_TUN) {
+        if (m->mode == IMSSEC_MODE_UDP_ENC_TUN) {
             if (!udp_encap || !IMSSEC_ENABLE_UDPENCAP)
                 continue;
-        } else if (mode == IMSSEC_MODE_TRANS) {
+        } else if (m->mode == IMSSEC_MODE_TRANS) {
             /* M.7.2: no mode information and a `received` in the top Via:
              * behind a NAT, transport mode cannot work. */
-            if (nat && !(m->present & IMSSEC_SECP_MOD)) {
+            if (nat && !(m->present & IMSSEC_SECAGREE_HAS_MOD)) {
                 nat_abort = 1;
                 continue;
             }
@@ -250,235 +384,28 @@ IMSSEC_API int imssec_secagree_ue_select(const imssec_sec_mech *server, size_t n
         }
         /* RFC 3329 2.3.1: highest q first; absent q ranks as 1 (the RFC 3261
          * Accept convention); ties keep list order (strict '>'). */
-        q = (m->present & IMSSEC_SECP_Q) ? m->q : 1000;
+        q = (m->present & IMSSEC_SECAGREE_HAS_Q) ? m->q : 1000;
         if (q > best_q) {
             best_q = q;
             best = k;
+            best_ealg = no_ealg ? IMSSEC_EALG_NULL : ealg;
         }
     }
     if (best_q < 0) {
         if (nat_abort)
-            sec_set_reject(rej, "M.7.2", 0, "behind a NAT and the server gave no mode");
-        else if (any_sa == 0)
-            sec_set_reject(rej, "7.3.2.2", 0, "no SA proposal (capability list only)");
-        else
-            sec_set_reject(rej, "7.3.2.2", 0, "no acceptable entry in Security-Server");
-        return IMSSEC_E_SECAGREE_REJECT;
+            return sec_reject(err, "TS 33.203 M.7.2", 0, "behind a NAT and the server gave no mode");
+        if (any_sa == 0)
+            return sec_reject(err, "TS 33.203 7.3.2.2", 0, "no SA proposal (capability list only)");
+        return sec_reject(err, "TS 33.203 7.3.2.2", 0, "no acceptable entry in Security-Server");
     }
-    {
-        const imssec_sec_mech *m = &server[best];
-        imssec_sec_choice ch;
-        memset(&ch, 0, sizeof ch);
-        ch.index = best;
-        ch.alg = m->alg;
-        ch.ealg = sec_eff_ealg(m);
-        ch.mod = sec_mode_of(m);
-        ch.spi_c = m->spi_c;
-        ch.spi_s = m->spi_s;
-        ch.port_c = m->port_c;
-        ch.port_s = m->port_s;
-        *choice = ch;
-    }
-    return IMSSEC_OK;
-}
-
-/* ---- Via ------------------------------------------------------------------- */
-
-IMSSEC_API int imssec_secagree_via_parse(const char *p, size_t n, imssec_sec_via *out)
-{
-    imssec_sec_via v;
-    size_t i, s, part;
-    imssec_sec_param prm;
-    int r;
-    if ((n && !p) || !out)
-        return IMSSEC_E_PARAM;
-    memset(&v, 0, sizeof v);
-    /* sent-protocol = protocol-name SLASH protocol-version SLASH transport */
-    i = sec_skip_lws(p, n, 0);
-    for (part = 0; part < 3; part++) {
-        s = i;
-        while (i < n && sec_is_token((unsigned char)p[i]))
-            i++;
-        if (i == s)
-            return IMSSEC_E_SYNTAX;
-        if (part == 2) {
-            v.transport = p + s;
-            v.transport_len = i - s;
-            break;
-        }
-        i = sec_skip_lws(p, n, i);
-        if (i >= n || p[i] != '/')
-            return IMSSEC_E_SYNTAX;
-        i = sec_skip_lws(p, n, i + 1);
-    }
-    /* LWS sent-by */
-    s = i;
-    i = sec_skip_lws(p, n, i);
-    if (i == s)
-        return IMSSEC_E_SYNTAX;
-    s = i;
-    if (i < n && p[i] == '[') {
-        while (i < n && p[i] != ']')
-            i++;
-        if (i >= n)
-            return IMSSEC_E_SYNTAX;
-        i++;
-    } else {
-        while (i < n && (sec_is_alnum((unsigned char)p[i]) || p[i] == '-' || p[i] == '.'))
-            i++;
-    }
-    if (i == s)
-        return IMSSEC_E_SYNTAX;
-    v.host = p + s;
-    v.host_len = i - s;
-    {
-        size_t c = sec_skip_lws(p, n, i);
-        if (c < n && p[c] == ':') {
-            uint32_t port;
-            c = sec_skip_lws(p, n, c + 1);
-            s = c;
-            while (c < n && isc_is_digit((unsigned char)p[c]))
-                c++;
-            if (sec_number(p + s, c - s, 65535u, 5, &port) != IMSSEC_OK)
-                return IMSSEC_E_SYNTAX;
-            v.port = (uint16_t)port;
-            i = c;
-        }
-    }
-    while ((r = sec_lex_param(p, n, &i, &prm)) == 1) {
-        if (isc_token_eq(prm.name, prm.name_len, "received")) {
-            if (!prm.value || v.received)
-                return IMSSEC_E_SYNTAX;
-            v.received = prm.value;
-            v.received_len = prm.value_len;
-        } else if (isc_token_eq(prm.name, prm.name_len, "rport")) {
-            if (v.has_rport)
-                return IMSSEC_E_SYNTAX;
-            v.has_rport = 1;
-            if (prm.value) {
-                uint32_t port;
-                if (sec_number(prm.value, prm.value_len, 65535u, 5, &port) != IMSSEC_OK)
-                    return IMSSEC_E_SYNTAX;
-                v.rport = (uint16_t)port;
-            }
-        }
-    }
-    if (r < 0)
-        return IMSSEC_E_SYNTAX;
-    *out = v;
-    return IMSSEC_OK;
-}
-
-/* Dotted-quad IPv4, four decimal parts 0..255 without leading zeros. */
-static int sec_ip4(const char *p, size_t n, uint8_t out[4])
-{
-    size_t i = 0, part;
-    for (part = 0; part < 4; part++) {
-        unsigned v = 0, d = 0;
-        if (part) {
-            if (i >= n || p[i] != '.')
-                return 0;
-            i++;
-        }
-        while (i < n && isc_is_digit((unsigned char)p[i]) && d < 4) {
-            v = v * 10 + (unsigned)(p[i++] - '0');
-            d++;
-        }
-        if (d == 0 || d > 3 || v > 255 || (d > 1 && p[i - d] == '0'))
-            return 0;
-        out[part] = (uint8_t)v;
-    }
-    return i == n;
-}
-
-static int sec_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = isc_lower(c);
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
-/* RFC 4291 2.2 text forms, including "::" and a trailing dotted quad. */
-static int sec_ip6(const char *p, size_t n, uint8_t out[16])
-{
-    uint8_t a[16];
-    size_t i = 0, w = 0, gap = 16;
-    int have_gap = 0;
-    memset(a, 0, sizeof a);
-    if (n >= 2 && p[0] == ':' && p[1] == ':') {
-        have_gap = 1;
-        gap = 0;
-        i = 2;
-    } else if (n >= 1 && p[0] == ':') {
-        return 0;
-    }
-    while (i < n) {
-        unsigned v = 0, d = 0;
-        size_t s = i;
-        while (i < n && sec_hexval((unsigned char)p[i]) >= 0 && d < 5) {
-            v = v * 16 + (unsigned)sec_hexval((unsigned char)p[i++]);
-            d++;
-        }
-        if (i < n && p[i] == '.') { /* embedded IPv4 in the last 32 bits */
-            if (w > 12 || !sec_ip4(p + s, n - s, a + w))
-                return 0;
-            w += 4;
-            i = n;
-            break;
-        }
-        if (d == 0 || d > 4 || w > 14)
-            return 0;
-        a[w++] = (uint8_t)(v >> 8);
-        a[w++] = (uint8_t)v;
-        if (i == n)
-            break;
-        if (p[i] != ':')
-            return 0;
-        i++;
-        if (i < n && p[i] == ':') {
-            if (have_gap)
-                return 0;
-            have_gap = 1;
-            gap = w;
-            i++;
-            if (i == n)
-                break;
-        } else if (i == n) {
-            return 0;
-        }
-    }
-    if (have_gap) {
-        size_t tail = w - gap;
-        if (w > 14)
-            return 0;
-        memset(out, 0, 16);
-        memcpy(out, a, gap);
-        memcpy(out + 16 - tail, a + gap, tail);
-        return 1;
-    }
-    if (w != 16)
-        return 0;
-    memcpy(out, a, 16);
-    return 1;
-}
-
-IMSSEC_API int imssec_secagree_nat_detect(const imssec_sec_via *via, const uint8_t *src,
-                                          size_t src_len, int *nat)
-{
-    uint8_t a[16];
-    size_t alen;
-    if (!via || !src || !nat || (src_len != 4 && src_len != 16) || !via->host)
-        return IMSSEC_E_PARAM;
-    if (via->host_len >= 2 && via->host[0] == '[' && via->host[via->host_len - 1] == ']') {
-        if (!sec_ip6(via->host + 1, via->host_len - 2, a))
-            return IMSSEC_E_SYNTAX;
-        alen = 16;
-    } else if (sec_ip4(via->host, via->host_len, a)) {
-        alen = 4;
-    } else {
-        return IMSSEC_E_UNSUPPORTED; /* a domain name: resolve first (M.7.2 NOTE) */
-    }
-    *nat = !(alen == src_len && memcmp(a, src, alen) == 0);
+    memset(choice, 0, sizeof *choice);
+    choice->index = best;
+    choice->alg = server[best].alg;
+    choice->ealg = best_ealg;
+    choice->mode = server[best].mode;
+    choice->spi_c = server[best].spi_c;
+    choice->spi_s = server[best].spi_s;
+    choice->port_c = server[best].port_c;
+    choice->port_s = server[best].port_s;
     return IMSSEC_OK;
 }

@@ -19,6 +19,6 @@ function inline(f,    l, q, d) {
     close(f)
     print "/*** end " f " ***/"
 }
-/^#include "(aka|secagree|esp|sa)\/[a-z_0-9]+\.[ch]"/ { f = $2; gsub(/"/, "", f); inline(f); next }
+/^#include "(core|aka|secagree|esp|sa|media)\/[a-z_0-9]+\.[ch]"/ { f = $2; gsub(/"/, "", f); inline(f); next }
 { print }
 ' "$1"

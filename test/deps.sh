@@ -22,7 +22,8 @@ build_pkgs="gcc make libmbedtls-dev"
 # i386 programs); user-mode-linux, busybox-static, iproute2, kmod:
 # the Linux-kernel ESP peer.
 test_pkgs="$build_pkgs clang libclang-rt-14-dev valgrind python3 libosmocore-dev tshark
-  gcc-multilib qemu-user user-mode-linux busybox-static iproute2 kmod python3-scapy"
+  gcc-multilib qemu-user user-mode-linux busybox-static iproute2 kmod python3-scapy
+  libsrtp2-dev python3-cryptography"
 
 case $mode in
 build) want=$build_pkgs ;;

@@ -106,6 +106,8 @@ cell() {
         SKIPPED=$((SKIPPED + BASH_REMATCH[3]))
         [ "${BASH_REMATCH[2]}" != 0 ] && FAILS+=("cell $name: ${BASH_REMATCH[2]} unit tests")
         echo "$out" | grep -E '^(FAIL|  )' | head -n 40
+        # every skip with its reason, on screen (a skip is never a pass)
+        echo "$out" | sed -n 's/^skip \(.*\)$/  skipped in '"$name"': \1/p'
         [ "$rc" != 0 ] && [ "${BASH_REMATCH[2]}" = 0 ] && fail "cell $name: exit $rc with no failed test (sanitizer or leak report; see $LOG/$name.unit.log)"
         echo "cell $name: $summary"
     else
@@ -159,7 +161,7 @@ if [ -z "${IMSSEC_QUICK:-}" ]; then
 
     section "dist"
     if make -s dist >"$LOG/dist.log" 2>&1 && [ -s dist/imssec.c ] && cmp -s dist/imssec.h imssec.h; then
-        if grep -q '^#include "\(aka\|secagree\|esp\|sa\)/' dist/imssec.c; then
+        if grep -q '^#include "\(core\|aka\|secagree\|esp\|sa\|media\)/' dist/imssec.c; then
             fail "dist: dist/imssec.c still includes module files"
         else
             pass "dist: dist/imssec.c is self-contained ($(wc -l < dist/imssec.c) lines)"

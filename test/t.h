@@ -1,8 +1,9 @@
 /*
- * t.h -- the test harness.  A test is `T_TEST(name) { ... }` in test/test_*.c
- * (public API only) or test/wb_*.c (white-box: compiled inside the library's
- * translation unit, so it sees the static internals).  The Makefile collects
- * every `T_TEST(` at the start of a line into the runner's table.
+ * t.h -- the test harness.  A test is `T_TEST(name) { ... }` in a file of
+ * test/<module>/ (public API only), or in test/<module>/wb_<name>.c
+ * (white-box: compiled inside the library's translation unit, so it sees
+ * the static internals); test/README.md has the layout.  The Makefile
+ * collects every `T_TEST(` at the start of a line into the runner's table.
  *
  * A failing assertion prints file:line and what differed, and ends the test.
  * T_SKIP(reason) ends it as skipped: a skipped test is never counted as
@@ -17,7 +18,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../imssec.h"
+
 #define T_TEST(name) void t_test_##name(void)
+
+/* A text slice for the library's imssec_str parameters. */
+#define T_S(p, n) ((imssec_str){(p), (n)})
+
+/* The slices of n (pointer, length) pairs, in a static array of 32 that
+ * the next call overwrites (for parse_multi-style calls). */
+const imssec_str *t_strv(const char *const *v, const size_t *len, size_t n);
+
+/* An imssec_addr of len (4 or 16) bytes, in a ring of 8 static ones (valid
+ * for the next 7 calls). */
+const imssec_addr *t_addr(const void *b, size_t len);
 
 void t_fail_(const char *file, int line, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)

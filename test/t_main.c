@@ -28,6 +28,32 @@ static const struct {
 #undef T_DECL
 };
 
+const imssec_str *t_strv(const char *const *v, const size_t *len, size_t n)
+{
+    static imssec_str s[32];
+    size_t i;
+    if (n > 32)
+        abort();
+    for (i = 0; i < n; i++) {
+        s[i].p = v[i];
+        s[i].n = len[i];
+    }
+    return s;
+}
+
+const imssec_addr *t_addr(const void *b, size_t len)
+{
+    static imssec_addr ring[8];
+    static unsigned k;
+    imssec_addr *a = &ring[k++ % 8];
+    if (len > 16)
+        abort();
+    memset(a, 0, sizeof *a);
+    a->len = (uint8_t)len;
+    memcpy(a->b, b, len);
+    return a;
+}
+
 static int t_state; /* 0 running/passed, 1 failed, 2 skipped */
 static const char *t_current;
 static uint64_t t_seed = UINT64_C(0x9e3779b97f4a7c15), t_prng;

@@ -44,7 +44,7 @@ static int bench_random(void *user, uint8_t *out, size_t len)
 static volatile uint64_t bench_sink;
 
 typedef struct bench_ue {
-    imssec_sa_addr ip;
+    imssec_addr ip;
     uint32_t user, spi_in; /* one of the P-CSCF's inbound SPIs */
     uint16_t port_uc, port_ps;
 } bench_ue;
@@ -65,8 +65,8 @@ static void bench_args(imssec_sa_ev_args *a, uint32_t k)
     a->peer_spi_s = 0x10000001u + k * 2u;
     a->peer_port_c = 40000;
     a->peer_port_s = 40001;
-    a->alg = IMSSEC_SA_ALG_HMAC_SHA1_96;
-    a->ealg = IMSSEC_SA_EALG_AES_CBC;
+    a->alg = IMSSEC_ALG_HMAC_SHA1_96;
+    a->ealg = IMSSEC_EALG_AES_CBC;
     a->expires_s = 3600;
 }
 
@@ -79,17 +79,17 @@ static int bench_register(imssec_sa_table *t, uint32_t u, uint32_t k, bench_ue *
     int rc;
     bench_args(&a, k);
     /* a UE whose SPI equals one of ours is refused (7.1): it picks others */
-    while ((rc = imssec_sa_event(t, u, IMSSEC_SA_EV_REG_RECV, &a, NULL, 0)) == IMSSEC_E_EXISTS) {
+    while ((rc = imssec_sa_event(t, u, IMSSEC_SA_EV_REG_RECV, &a, NULL, 0, NULL)) == IMSSEC_E_EXISTS) {
         a.peer_spi_c += 0x01000000u;
         a.peer_spi_s += 0x01000000u;
     }
     if (rc ||
-        (rc = imssec_sa_event(t, u, IMSSEC_SA_EV_CHALLENGE, &a, &o, 0)))
+        (rc = imssec_sa_event(t, u, IMSSEC_SA_EV_CHALLENGE, &a, &o, 0, NULL)))
         return rc;
     if ((rc = imssec_sa_find_spi(t, o.spi_s, &a.arrived_on)))
         return rc;
-    if ((rc = imssec_sa_event(t, u, IMSSEC_SA_EV_AUTH_RECV, &a, NULL, 0)) ||
-        (rc = imssec_sa_event(t, u, IMSSEC_SA_EV_SUCCESS, &a, NULL, 0)))
+    if ((rc = imssec_sa_event(t, u, IMSSEC_SA_EV_AUTH_RECV, &a, NULL, 0, NULL)) ||
+        (rc = imssec_sa_event(t, u, IMSSEC_SA_EV_SUCCESS, &a, NULL, 0, NULL)))
         return rc;
     if (out) {
         out->ip = a.ue_ip;
@@ -124,7 +124,7 @@ static void bench_one(size_t n_sas)
     io.random = bench_random;
     imssec_sa_config_init(&cfg, IMSSEC_SA_ROLE_PCSCF);
     cfg.pcscf_port_ps = 5064;
-    if (imssec_sa_table_setup(&t, &cfg, NULL, &io, users + 1, users + 4, mem, mem_len)) {
+    if (imssec_sa_table_setup(&t, &cfg, NULL, &io, users + 1, users + 4, mem, mem_len, NULL)) {
         printf("setup failed\n");
         exit(1);
     }
@@ -132,7 +132,7 @@ static void bench_one(size_t n_sas)
         char name[32];
         int len = sprintf(name, "ue%zu@bench", i);
         uint32_t u;
-        if (imssec_sa_user_lookup(&t, name, (size_t)len, 1, &u) ||
+        if (imssec_sa_user_lookup(&t,((imssec_str){name, (size_t)len}), 1, &u) ||
             bench_register(&t, u, (uint32_t)i, &ues[i])) {
             printf("fill failed at %zu\n", i);
             exit(1);
@@ -206,7 +206,7 @@ static void bench_one(size_t n_sas)
     do {
         uint32_t u;
         imssec_sa_ev_args a;
-        if (imssec_sa_user_lookup(&t, "cycle@bench", 11, 1, &u) ||
+        if (imssec_sa_user_lookup(&t,((imssec_str){"cycle@bench", 11}), 1, &u) ||
             bench_register(&t, u, (uint32_t)(users + (cycles & 0xff)), NULL)) {
             printf("cycle failed\n");
             exit(1);
@@ -214,8 +214,8 @@ static void bench_one(size_t n_sas)
         bench_args(&a, (uint32_t)(users + (cycles & 0xff)));
         /* the UE's de-REGISTER arrives on its port_uc -> port_ps SA */
         (void)imssec_sa_find_ports(&t, &a.ue_ip, 40000, 5064, 1, &a.arrived_on);
-        if (imssec_sa_event(&t, u, IMSSEC_SA_EV_DEREG_RECV, &a, NULL, 0) ||
-            imssec_sa_event(&t, u, IMSSEC_SA_EV_DEREG_DONE, NULL, NULL, 0) ||
+        if (imssec_sa_event(&t, u, IMSSEC_SA_EV_DEREG_RECV, &a, NULL, 0, NULL) ||
+            imssec_sa_event(&t, u, IMSSEC_SA_EV_DEREG_DONE, NULL, NULL, 0, NULL) ||
             imssec_sa_user_release(&t, u)) {
             printf("dereg failed\n");
             exit(1);

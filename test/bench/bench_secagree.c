@@ -50,12 +50,12 @@ static double bs_now(void)
 
 static void bs_parse_all(long iters)
 {
-    imssec_sec_mech m[8];
+    imssec_secagree_mech m[8];
     long k;
     size_t i, n, acc = 0;
     for (k = 0; k < iters; k++)
         for (i = 0; i < BS_N; i++) {
-            if (imssec_secagree_parse(bs_lines[i], bs_len[i], m, 8, &n, NULL) != IMSSEC_OK)
+            if (imssec_secagree_parse(((imssec_str){bs_lines[i], bs_len[i]}), m, 8, &n, NULL) != IMSSEC_OK)
                 abort();
             acc += n + m[0].present;
         }

@@ -14,7 +14,7 @@ name=IMSSEC_E_UNKNOWN
 text=unknown error
 
 $ build/imssec version | sed -n 1p
-version=0.1.0
+version=0.2.0
 
 # bad arguments: exit 2, one line on stderr, nothing on stdout
 $ build/imssec no-such-command

@@ -1,9 +1,9 @@
 # esp/ command-line golden tests.  Expected values come from independent
 # sources: TS 33.203 Annex I worked by hand, RFC 3602 section 4 case 5, and
-# packets made by scapy 2.5.0 (see test/test_esp_interop.c for the two scapy
+# packets made by scapy 2.5.0 (see test/esp/esp_interop_scapy.c for the two scapy
 # quirks corrected: NAT-T UDP length, Seqh left out of the ESN ICV).
 
-# TS 33.203 Annex I (hand-checked, same values as test_esp_vectors.c)
+# TS 33.203 Annex I (hand-checked, same values as test/esp/esp_annex_i_keys.c)
 $ build/imssec keys --alg hmac-sha-1-96 --ealg aes-cbc --ik 000102030405060708090a0b0c0d0e0f --ck 00010203fefff0807f101155aa966900
 ik_esp=000102030405060708090a0b0c0d0e0f00000000
 ck_esp=00010203fefff0807f101155aa966900
@@ -130,7 +130,7 @@ $ build/imssec esp-unprotect --spi 1 --alg hmac-md5-96 --ealg null --auth-key 31
 # packets built independently by python3-scapy (IP/UDP/TCP headers and
 # checksums) + python3-cryptography AES-128-CBC + hmac/hashlib HMAC-SHA-1-96
 # (ESP assembled by hand per RFC 4303); generator script in the header of
-# test/test_esp_udp_transport.c.  Inner SIP over UDP/IPv4 10.0.0.1 -> 10.0.0.2:
+# test/esp/esp_rfc3948_udp_transport.c.  Inner SIP over UDP/IPv4 10.0.0.1 -> 10.0.0.2:
 $ build/imssec esp-protect --spi 0x4001 --alg hmac-sha-1-96 --ealg aes-cbc --auth-key 0102030405060708090a0b0c0d0e0f1011121314 --enc-key 00112233445566778899aabbccddeeff --mode udp-transport --seq 1 --iv 202122232425262728292a2b2c2d2e2f --sport 4500 --dport 50123 --packet 4510004012344000401114670a0000010a00000213c413c4002c99fd494e56495445207369703a626f6240696d732e6578616d706c65205349502f322e300d0a
 packet=4510007012344000401114370a0000010a0000021194c3cb005c00000000400100000001202122232425262728292a2b2c2d2e2f5aa58100f3b499d52379bef31d9514aa64a8c1ccf85731f5f42ab2249fca60df66ecefa43ee8bd03a18e7921617958cf775f022751bd1efd19f81613
 

@@ -130,13 +130,13 @@ security_server=ipsec-3gpp;alg=hmac-sha-1-96;prot=esp;mod=trans;spi-c=10;spi-s=1
 # 7.2 required and no encryption offered: abort
 $ build/imssec secagree-negotiate --client 'ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;spi-s=2;port-c=3;port-s=4' --policy 'hmac-sha-1-96/aes-cbc' --confidentiality required
 result=reject
-reason=7.2: confidentiality required but the UE offered none
+reason=TS 33.203 7.2: confidentiality required but the UE offered none
 sip_status=494
 
 # 7.3.2.1: prot=ah only
 $ build/imssec secagree-negotiate --client 'ipsec-3gpp; alg=hmac-md5-96; ealg=null; prot=ah; spi-c=1111; spi-s=2222; port-c=5062; port-s=5064' --policy 'hmac-md5-96/null'
 result=reject
-reason=7.3.2.1: only prot=ah offered (clause 6: esp only)
+reason=TS 33.203 7.3.2.1: only prot=ah offered (clause 6: esp only)
 sip_status=494
 
 # M.7.2: NAT and UDP-enc-tun offered
@@ -148,7 +148,7 @@ security_server=ipsec-3gpp;alg=hmac-sha-1-96;ealg=null;prot=esp;mod=UDP-enc-tun
 # M.7.3.2.4: NAT and no UDP-enc-tun offered: discard silently
 $ build/imssec secagree-negotiate --client 'ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;spi-s=2;port-c=3;port-s=4' --policy 'hmac-sha-1-96/aes-cbc' --nat --udp-encap
 result=reject
-reason=M.7.3.2.4: NAT detected but the UE did not offer UDP-enc-tun
+reason=TS 33.203 M.7.3.2.4: NAT detected but the UE did not offer UDP-enc-tun
 sip_status=0
 
 # UE 7.2: highest q first among supported pairs; Verify echoes the list as received
@@ -160,13 +160,13 @@ security_verify=ipsec-3gpp;q=0.1;alg=hmac-md5-96;spi-c=11;spi-s=12;port-c=100;po
 # UE 7.3.2.2: a capability list is never an SA proposal
 $ build/imssec secagree-select --server 'ipsec-3gpp ; q=0.1' --supported 'hmac-sha-1-96/null'
 result=reject
-reason=7.3.2.2: no SA proposal (capability list only)
+reason=TS 33.203 7.3.2.2: no SA proposal (capability list only)
 sip_status=0
 
 # UE M.7.2: received= in the top Via and no mode in SM6: abort
 $ build/imssec secagree-select --server 'ipsec-3gpp;alg=hmac-sha-1-96;spi-c=1;spi-s=2;port-c=3;port-s=4' --supported 'hmac-sha-1-96/null' --via 'SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1;received=198.51.100.9'
 result=reject
-reason=M.7.2: behind a NAT and the server gave no mode
+reason=TS 33.203 M.7.2: behind a NAT and the server gave no mode
 sip_status=0
 
 # Security-Verify: case, order and Annex H defaults ignored; values not

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     imssec_aka_result r;
     uint64_t ms;
     static const uint8_t k[16] = {9, 8, 7};
-    if (imssec_aka_nonce_decode((const char *)data, size, rand, autn, sd, sizeof sd, &sdn) !=
+    if (imssec_aka_nonce_decode(((imssec_str){(const char *)data, size}), rand, autn, sd, sizeof sd, &sdn) !=
         IMSSEC_OK)
         return 0;
     imssec_milenage_init_opc(&m, k, k);

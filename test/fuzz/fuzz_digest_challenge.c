@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     imssec_aka_provider p;
     imssec_aka_result ar;
     static const uint8_t k[16] = {1, 2, 3};
-    if (imssec_digest_challenge_parse((const char *)data, size, ch, 4, &n) != IMSSEC_OK)
+    if (imssec_digest_challenge_parse(((imssec_str){(const char *)data, size}), ch, 4, &n, NULL) != IMSSEC_OK)
         return 0;
     (void)imssec_digest_challenge_select(ch, n, pref, 4);
     memset(&rq, 0, sizeof rq);

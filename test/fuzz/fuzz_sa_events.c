@@ -2,9 +2,10 @@
  * fuzz_sa_events.c -- the sa/ state machines under hostile event sequences.
  * The bytes choose the side (UE or P-CSCF table), the user, the event, its
  * arguments (arrival SA from the refs seen so far, kinds, flags,
- * algorithms, addresses, peer SPIs and ports), time steps (small and
- * jumps), transactions, routes, port_Uenc learning, snapshot round trips
- * and which data-plane callback fails.  After every operation the tables'
+ * algorithms, addresses, peer SPIs and ports, the transport and the kind
+ * of message), time steps (small and jumps), transactions, routes over
+ * UDP and TCP, port_Uenc learning, IMPUs added, removed and checked,
+ * snapshot round trips and which data-plane callback fails.  After every operation the tables'
  * invariants must hold (imssec_sa_table_check) and a refused event must
  * leave the table byte-for-byte unchanged.
  */
@@ -56,28 +57,30 @@ static int fz_fail(void *user)
     return ++s->calls == s->fail_at ? -1 : 0;
 }
 
-static int fz_install(void *user, const imssec_sa_info *sa, uint64_t *h)
+static int fz_install(void *user, const imssec_sa_info *sa, uint64_t *h, imssec_errinfo *err)
 {
+    (void)err;
     *h = sa->spi;
     return fz_fail(user);
 }
 
-static int fz_remove(void *user, const imssec_sa_info *sa)
+static int fz_remove(void *user, const imssec_sa_info *sa, imssec_errinfo *err)
 {
+    (void)err;
     (void)sa;
     return fz_fail(user);
 }
 
-static int fz_update(void *user, const imssec_sa_info *sa)
+static int fz_update(void *user, const imssec_sa_info *sa, imssec_errinfo *err)
 {
+    (void)err;
     (void)sa;
     return fz_fail(user);
 }
 
-static int fz_keepalive(void *user, const char *impi, size_t n)
+static int fz_keepalive(void *user, imssec_str impi)
 {
     (void)impi;
-    (void)n;
     return fz_fail(user);
 }
 
@@ -86,6 +89,8 @@ static int fz_keepalive(void *user, const char *impi, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint64_t mem[2][4096 / 8], copy[4096 / 8];
+    static imssec_sa_impu impus[2][6], impus2[6];
+    static const char *const impu_names[4] = {"sip:a@x", "tel:+1", "sip:b@x", "sip:c@x"};
     static uint8_t snap[4096];
     imssec_sa_table t[2], tcopy;
     imssec_sa_config cfg;
@@ -124,11 +129,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         imssec_sa_config_init(&cfg, side);
         cfg.port_min = 40000;
         cfg.port_max = 40040; /* small: collisions happen */
-        if (imssec_sa_table_setup(&t[side], &cfg, &cb, &io, 3, 10, mem[side], sizeof mem[side]))
+        if (imssec_sa_table_setup(&t[side], &cfg, &cb, &io, 3, 10, mem[side], sizeof mem[side], NULL))
             abort();
         for (i = 0; i < 3; i++)
-            if (imssec_sa_user_lookup(&t[side], names[i], 3, 1, &users[side][i]))
+            if (imssec_sa_user_lookup(&t[side], imssec_cstr(names[i]), 1, &users[side][i]))
                 abort();
+        if (imssec_sa_impu_attach(&t[side], impus[side], 6, 2) != IMSSEC_OK)
+            abort();
     }
 
     while (in.off < in.n) {
@@ -156,6 +163,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             a.alg = (uint8_t)(g % 4);
             a.ealg = (uint8_t)((g >> 2) % 4);
             a.mode = (uint8_t)((g >> 4) % 3);
+            a.transport = (uint8_t)(g >> 7);
+            i = fz_byte(&in);
+            a.msg = (uint8_t)(i % 5); /* 4: not a message kind */
+            a.emergency = (uint8_t)((i >> 3) & 1);
             a.expires_s = fz_byte(&in) * 10u;
             a.ue_ip.len = 4;
             a.ue_ip.b[0] = 10;
@@ -175,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memset(a.ck, 0x22, 16);
             memcpy(copy, mem[side], memsz);
             tcopy = *T;
-            rc = imssec_sa_event(T, u, ev, &a, &o, now);
+            rc = imssec_sa_event(T, u, ev, &a, &o, now, NULL);
             if (rc == IMSSEC_OK || rc == IMSSEC_E_CALLBACK) {
                 if (rc == IMSSEC_OK) {
                     if (o.state != imssec_sa_state(T, u))
@@ -217,7 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             imssec_sa_ref r = 0, in_ref = nrefs ? refs[fz_byte(&in) % nrefs] : 0;
             imssec_sa_info info;
             uint32_t owner;
-            if (imssec_sa_route(T, u, op >> 7, in_ref, &r) == IMSSEC_OK) {
+            if (imssec_sa_route(T, u, (op >> 6) & 1, op >> 7, in_ref, &r) == IMSSEC_OK) {
                 if (imssec_sa_get(T, r, &info) != IMSSEC_OK || info.inbound)
                     abort();
                 if (imssec_sa_owner(T, r, &owner) != IMSSEC_OK || owner != u)
@@ -234,9 +245,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 6:
-            if (nrefs)
+            if (op & 0x40) { /* IMPUs */
+                uint8_t b = fz_byte(&in);
+                imssec_str s = imssec_cstr(impu_names[b & 3]);
+                size_t before = imssec_sa_impu_count(T, u);
+                int rc;
+                if ((b >> 2) % 3 == 0) {
+                    rc = imssec_sa_impu_add(T, u, s);
+                    if (rc == IMSSEC_OK && imssec_sa_impu_count(T, u) < before)
+                        abort();
+                } else if ((b >> 2) % 3 == 1) {
+                    rc = imssec_sa_impu_remove(T, u, s, now, NULL);
+                    if (rc == IMSSEC_OK && before == 1 && imssec_sa_count(T, u) != 0)
+                        abort(); /* the last one takes the SAs along */
+                } else if (nrefs) {
+                    (void)imssec_sa_impu_check(T, refs[fz_byte(&in) % nrefs], s);
+                }
+            } else if (nrefs) {
                 (void)imssec_sa_learn_uenc(T, refs[fz_byte(&in) % nrefs],
                                            (uint16_t)(1 + fz_byte(&in)));
+            }
             break;
         default: { /* snapshot round trip through a second table */
             size_t n = 0, n2 = 0;
@@ -249,7 +277,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             imssec_sa_config_init(&cfg, side);
             cfg.port_min = 40000;
             cfg.port_max = 40040;
-            if (imssec_sa_table_setup(&t2, &cfg, NULL, &io, 3, 10, mem2, sizeof mem2))
+            if (imssec_sa_table_setup(&t2, &cfg, NULL, &io, 3, 10, mem2, sizeof mem2, NULL) ||
+                imssec_sa_impu_attach(&t2, impus2, 6, 2))
                 abort();
             if (imssec_sa_restore(&t2, snap, n) != IMSSEC_OK)
                 abort();

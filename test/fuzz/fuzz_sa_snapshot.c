@@ -34,6 +34,7 @@ static void fz_sha256(const uint8_t *p, size_t n, uint8_t out[32])
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint64_t mem[8192 / 8], before[8192 / 8];
+    static imssec_sa_impu impus[8], impus_before[8];
     static uint8_t in[8192], snap[8192], snap2[8192];
     imssec_sa_table t, tb;
     imssec_sa_config cfg;
@@ -50,15 +51,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&io, 0, sizeof io);
     io.random = fz_random;
     imssec_sa_config_init(&cfg, role);
-    if (imssec_sa_table_setup(&t, &cfg, NULL, &io, 4, 12, mem, sizeof mem) != IMSSEC_OK)
+    if (imssec_sa_table_setup(&t, &cfg, NULL, &io, 4, 12, mem, sizeof mem, NULL) != IMSSEC_OK ||
+        imssec_sa_impu_attach(&t, impus, 8, 4) != IMSSEC_OK)
         abort();
     memcpy(before, mem, memsz);
+    memcpy(impus_before, impus, sizeof impus);
     tb = t;
     rc = imssec_sa_restore(&t, in, n);
     if (rc != IMSSEC_OK) {
         if (rc != IMSSEC_E_SYNTAX && rc != IMSSEC_E_SPACE)
             abort();
-        if (memcmp(before, mem, memsz) != 0 || memcmp(&tb, &t, sizeof t) != 0)
+        if (memcmp(before, mem, memsz) != 0 || memcmp(&tb, &t, sizeof t) != 0 ||
+            memcmp(impus_before, impus, sizeof impus) != 0)
             abort();
         return 0;
     }

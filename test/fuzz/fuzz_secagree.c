@@ -1,10 +1,11 @@
 /*
  * fuzz_secagree.c -- every secagree/ entry point over hostile text: parse
  * (one value, or several instances split at NUL bytes), parameter
- * iteration, build, echo, compare, both negotiations, Via parse and NAT
- * detection.  Asserts the invariants that need no oracle: a parsed list
- * equals itself, its echo reparses to an equal list, and a negotiation's
- * choice is an entry of the input list.
+ * iteration, build, echo, compare, both negotiations and the builders of
+ * Security-Server and Security-Client, Via parse and NAT detection.
+ * Asserts the invariants that need no oracle: a parsed list equals itself,
+ * its echo reparses to an equal list, a negotiation's choice is an entry of
+ * the input list, and what the builders write parses.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,13 +17,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const imssec_sec_pair pol_pairs[] = {
+    static const imssec_secagree_pair pol_pairs[] = {
         {IMSSEC_ALG_HMAC_SHA1_96, IMSSEC_EALG_AES_CBC}, {IMSSEC_ALG_HMAC_SHA1_96, IMSSEC_EALG_NULL},
         {IMSSEC_ALG_HMAC_MD5_96, IMSSEC_EALG_AES_CBC}, {IMSSEC_ALG_HMAC_MD5_96, IMSSEC_EALG_NULL}};
-    imssec_sec_mech m[FZ_MAXM], m2[FZ_MAXM], srv[FZ_MAXM];
-    const char *vals[8];
-    size_t lens[8], nv = 0, n = 0, n2 = 0, ns = 0, ol, i, start = 0;
-    imssec_sec_errinfo e;
+    imssec_secagree_mech m[FZ_MAXM], m2[FZ_MAXM], srv[FZ_MAXM];
+    imssec_str vals[8];
+    size_t nv = 0, n = 0, n2 = 0, ns = 0, ol, i, start = 0;
+    imssec_errinfo e;
     static char out[1 << 16];
     const char *text = (const char *)data;
     int r;
@@ -30,19 +31,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* header instances separated by NUL */
     for (i = 0; i <= size && nv < 8; i++)
         if (i == size || data[i] == 0) {
-            vals[nv] = text + start;
-            lens[nv++] = i - start;
+            vals[nv].p = text + start;
+            vals[nv++].n = i - start;
             start = i + 1;
         }
-    r = imssec_secagree_parse_multi(vals, lens, nv, m, FZ_MAXM, &n, &e);
+    r = imssec_secagree_parse_multi(vals, nv, m, FZ_MAXM, &n, &e);
     {
-        imssec_sec_via via;
-        if (imssec_secagree_via_parse(text, size, &via) == IMSSEC_OK) {
-            static const uint8_t a4[4] = {10, 0, 0, 1};
+        imssec_secagree_via via;
+        if (imssec_secagree_via_parse(((imssec_str){text, size}), &via, NULL) == IMSSEC_OK) {
+            imssec_addr a4;
             int nat;
-            if (!via.host || via.host_len == 0)
+            memset(&a4, 0, sizeof a4);
+            a4.len = 4;
+            a4.b[0] = 10;
+            a4.b[3] = 1;
+            if (!via.host.p || via.host.n == 0)
                 abort();
-            (void)imssec_secagree_nat_detect(&via, a4, 4, &nat);
+            (void)imssec_secagree_nat_detect(&via, &a4, &nat);
         }
     }
     if (r != IMSSEC_OK)
@@ -51,44 +56,65 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     for (i = 0; i < n; i++) {
         size_t cur = 0, k = 0;
-        imssec_sec_param p;
+        imssec_secagree_param p;
         while (imssec_secagree_param_next(&m[i], &cur, &p))
-            if (++k > IMSSEC_SEC_MAX_PARAMS)
+            if (++k > IMSSEC_SECAGREE_PARAMS_MAX)
                 abort();
     }
-    if (!imssec_secagree_equal(m, n, m, n, NULL, NULL))
+    if (!imssec_secagree_equal(m, n, m, n, NULL))
         abort();
-    (void)imssec_secagree_build(m, n, out, sizeof out, &ol);
-    if (imssec_secagree_echo(m, n, out, sizeof out, &ol) != IMSSEC_OK)
+    (void)imssec_secagree_build(m, n, out, sizeof out, &ol, NULL);
+    if (imssec_secagree_echo(m, n, out, sizeof out, &ol, NULL) != IMSSEC_OK)
         abort();
-    if (imssec_secagree_parse(out, ol, m2, FZ_MAXM, &n2, NULL) != IMSSEC_OK ||
-        !imssec_secagree_equal(m, n, m2, n2, NULL, NULL))
+    if (imssec_secagree_parse(((imssec_str){out, ol}), m2, FZ_MAXM, &n2, NULL) != IMSSEC_OK ||
+        !imssec_secagree_equal(m, n, m2, n2, NULL))
         abort();
     {
-        imssec_sec_pcscf_policy pol;
-        imssec_sec_choice ch;
-        imssec_sec_reject rej;
+        imssec_secagree_policy pol;
+        imssec_secagree_choice ch;
+        imssec_errinfo rej;
         int conf;
         memset(&pol, 0, sizeof pol);
         pol.pairs = pol_pairs;
-        pol.n_pairs = 4;
-        pol.spi_pc = 1000;
-        pol.spi_ps = 1001;
-        pol.port_pc = 5062;
-        pol.port_ps = 5064;
+        pol.n_pairs = IMSSEC_ENABLE_HMAC_MD5 ? 4 : 2;
         for (conf = 0; conf < 3; conf++) {
             pol.confidentiality = conf;
             pol.udp_encap = conf & 1;
-            r = imssec_secagree_pcscf_negotiate(m, n, &pol, conf == 1, srv, FZ_MAXM, &ns, &ch,
-                                                &rej);
-            if (r == IMSSEC_OK && (ch.index >= n || m[ch.index].kind != IMSSEC_SEC_IPSEC_3GPP))
+            r = imssec_secagree_pcscf_choose(m, n, &pol, conf == 1, &ch, &rej);
+            if (r == IMSSEC_OK && (ch.index >= n || m[ch.index].kind != IMSSEC_SECAGREE_IPSEC_3GPP))
                 abort();
-            if (r == IMSSEC_E_SECAGREE_REJECT && (!rej.clause || !rej.reason))
+            if (r == IMSSEC_E_SECAGREE_REJECT && (!rej.clause || !rej.what))
                 abort();
+            if (r == IMSSEC_OK) {
+                /* the Security-Server and a Security-Client built from the
+                 * choice parse back, with the values they were given */
+                imssec_secagree_offer offer;
+                imssec_secagree_pair pair;
+                if (imssec_secagree_server_build(&pol, conf == 1, 1000, 1001, 5062, 5064, out,
+                                                 sizeof out, &ol) != IMSSEC_OK ||
+                    imssec_secagree_parse(((imssec_str){out, ol}), srv, FZ_MAXM, &ns, NULL) !=
+                        IMSSEC_OK ||
+                    srv[0].spi_c != 1000 || srv[0].port_s != 5064)
+                    abort();
+                memset(&offer, 0, sizeof offer);
+                pair.alg = ch.alg;
+                pair.ealg = ch.ealg;
+                offer.pairs = &pair;
+                offer.n_pairs = 1;
+                offer.modes = &ch.mode;
+                offer.n_modes = 1;
+                offer.allow_no_encryption = 1;
+                if (imssec_secagree_client_build(&offer, ch.spi_c, ch.spi_s, ch.port_c, ch.port_s,
+                                                 out, sizeof out, &ol, NULL) == IMSSEC_OK &&
+                    (imssec_secagree_parse(((imssec_str){out, ol}), srv, FZ_MAXM, &ns, NULL) !=
+                         IMSSEC_OK ||
+                     ns != 1 || srv[0].alg != ch.alg || srv[0].spi_c != ch.spi_c))
+                    abort();
+            }
         }
         r = imssec_secagree_ue_select(m, n, pol_pairs, 4, 1, size & 1, &ch, &rej);
-        if (r == IMSSEC_OK && (ch.index >= n || (m[ch.index].present & IMSSEC_SECP_SA_PARAMS) !=
-                                                    IMSSEC_SECP_SA_PARAMS))
+        if (r == IMSSEC_OK && (ch.index >= n || (m[ch.index].present & IMSSEC_SECAGREE_HAS_SA_PARAMS) !=
+                                                    IMSSEC_SECAGREE_HAS_SA_PARAMS))
             abort();
     }
     return 0;

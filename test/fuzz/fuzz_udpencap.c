@@ -29,9 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
-    if (off > size || (kind == IMSSEC_UDP_ESP && spi == 0))
+    if (off > size || (kind == IMSSEC_ESP_UDP_ESP && spi == 0))
         abort();
-    if (kind != IMSSEC_UDP_ESP)
+    if (kind != IMSSEC_ESP_UDP_ESP)
         return 0;
     /* the same datagram inside an IPv4 packet, to a UDP-tunnel SA whose SPI
      * is the one found (so parsing goes on to the ICV) */
@@ -46,16 +46,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     imssec_esp_params_init(&p);
     p.spi = spi;
     p.dir = IMSSEC_ESP_INBOUND;
-    p.mode = IMSSEC_ESP_UDP_TUNNEL;
+    p.mode = IMSSEC_MODE_UDP_ENC_TUN;
     p.auth_key = fz_ak;
     p.auth_key_len = 20;
-    p.src.family = p.dst.family = 4;
-    rc = imssec_esp_sa_setup(&sa, &p);
+    p.src.len = p.dst.len = 4;
+    rc = imssec_esp_sa_setup(&sa, &p, NULL);
     if (rc == IMSSEC_E_UNSUPPORTED)
         return 0; /* UDP encapsulation compiled out */
     if (rc != IMSSEC_OK)
         abort();
-    rc = imssec_esp_unprotect(&sa, pkt, n, out, sizeof out, &olen, NULL);
+    rc = imssec_esp_unprotect(&sa, pkt, n, out, sizeof out, &olen, NULL, NULL);
     if (rc != IMSSEC_OK && !imssec_err_is_verdict(rc))
         abort();
     /* and the socket receiver's path: the ESP part alone, as the UDP
@@ -63,9 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     {
         size_t ul = (size_t)data[4] << 8 | data[5];
         imssec_esp_sa_wipe(&sa);
-        if (imssec_esp_sa_setup(&sa, &p) != IMSSEC_OK)
+        if (imssec_esp_sa_setup(&sa, &p, NULL) != IMSSEC_OK)
             abort();
-        rc = imssec_esp_unprotect_esp(&sa, data + off, ul - off, out, sizeof out, &olen, NULL);
+        rc = imssec_esp_unprotect_esp(&sa, data + off, ul - off, out, sizeof out, &olen, NULL, NULL);
         if (rc != IMSSEC_OK && !imssec_err_is_verdict(rc))
             abort();
     }

@@ -88,6 +88,12 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1 && ip netns list >/dev/nu
         "VERIFIED hss-resync: AUTS verified" "${COMMON[@]}"
     run transport-ipv6 "--mode transport --ipv6" \
         "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=trans" "${COMMON[@]}"
+    run transport-tcp "--mode transport --transport tcp" \
+        "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=trans" \
+        "VERIFIED pcscf-response-sa:" "on its TCP connection" "VERIFIED tcp-close:" "${COMMON[@]}"
+    run transport-ipv6-tcp "--mode transport --ipv6 --transport tcp" \
+        "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=trans" \
+        "VERIFIED tcp-close:" "${COMMON[@]}"
 else
     echo "SKIP demo-transport: needs root and iproute2 (network namespaces, raw ESP sockets)"
 fi
@@ -95,5 +101,22 @@ fi
 run ipv6 "--ipv6" "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=UDP-enc-tun" \
     "NAT detected: the P-CSCF saw us as [::1]" "${COMMON[@]}"
 run ipv6-wrong-key "--ipv6 --wrong-key" "VERIFIED aka-network-failure:" "VERIFIED registration-refused:"
+
+# SIP over TCP (TS 33.203 7.1 TCP case): the unprotected REGISTER on a kernel
+# TCP connection, inside the SAs the examples' user-space TCP; the answer to
+# the P-CSCF's request must come back on that request's connection, and the
+# old set's client connection is closed with FIN after the re-registration.
+TCP=("VERIFIED pcscf-response-sa:" "on its TCP connection" "VERIFIED tcp-close:" "unprotected, TCP")
+run tcp "--transport tcp" "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=UDP-enc-tun" \
+    "${TCP[@]}" "${COMMON[@]}"
+run tcp-sync-failure "--transport tcp --sync-failure" "VERIFIED aka-sync-failure:" \
+    "VERIFIED hss-resync: AUTS verified" "VERIFIED aka-resync:" "${TCP[@]}" "${COMMON[@]}"
+run tcp-md5-3des "--transport tcp --policy hmac-md5-96/des-ede3-cbc" \
+    "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-md5-96/des-ede3-cbc mod=UDP-enc-tun" "${TCP[@]}" \
+    "${COMMON[@]}"
+run tcp-ipv6 "--transport tcp --ipv6" "NAT detected: the P-CSCF saw us as [::1]" "${TCP[@]}" \
+    "${COMMON[@]}"
+run tcp-wrong-key "--transport tcp --wrong-key" "VERIFIED aka-network-failure:" \
+    "VERIFIED registration-refused: the network answered 403" "VERIFIED: wrong key rejected"
 
 exit 0

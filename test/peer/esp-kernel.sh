@@ -28,12 +28,16 @@
 #
 # Checks per scenario S (transport v4/v6 x {hmac-md5-96, hmac-sha-1-96} x
 # {null, des-ede3-cbc, aes-cbc}, UDP-encapsulated tunnel, plain tunnel, ESN
-# across 2^32):
+# across 2^32; the later-release suites AES-GCM (RFC 4106: alg null, ealg
+# aes-gcm; the kernel's aead 'rfc4106(gcm(aes))') and AES-GMAC (RFC 4543:
+# alg aes-gmac, ealg null; aead 'rfc4543(gcm(aes))'), keys as key || salt,
+# transport v4/v6, with ESN, UDP-encapsulated and plain tunnel):
 #   S kernel-to-imssec  every kernel ESP packet unprotects to exactly the
 #                       plaintext packet the kernel was given (and its seq)
 #   S same-iv-bytes     esp-protect with the kernel's seq and IV gives the
 #                       kernel's packet byte for byte (tunnels: after the
-#                       outer IP header, whose ID/DF are each side's choice)
+#                       outer IP header, whose ID/DF are each side's choice;
+#                       the GCM suites' IV is the kernel's seqiv output)
 #   S imssec-to-kernel  the kernel delivers exactly our good packets' payloads
 #   S kernel-drops      the kernel drops our replayed and tampered packets and
 #                       a replay of its own packet, and counts them
@@ -136,7 +140,21 @@ kalg() {                                               # TS 33.203 name -> ip xf
     aes-cbc) echo "enc 'cbc(aes)' 0x$2" ;;
     esac
 }
-ivlen() { case $1 in aes-cbc) echo 16 ;; des-ede3-cbc) echo 8 ;; *) echo 0 ;; esac; }
+# kalgs ALG EALG AUTHKEY ENCKEY: the algorithms of one SA.  The GCM suites
+# are one AEAD transform keyed with key || salt and a 128-bit ICV.
+kalgs() {
+    if [ "$2" = aes-gcm ]; then
+        echo "aead 'rfc4106(gcm(aes))' 0x$4 128"
+    elif [ "$1" = aes-gmac ]; then
+        echo "aead 'rfc4543(gcm(aes))' 0x$3 128"
+    else
+        echo "$(kalg "$1" "$3") $(kalg "$2" "$4")"
+    fi
+}
+# ivlen ALG EALG: the explicit IV (RFC 4106 / RFC 4543: 8 bytes)
+ivlen() {
+    case $2 in aes-cbc) echo 16 ;; des-ede3-cbc | aes-gcm) echo 8 ;; *) [ "$1" = aes-gmac ] && echo 8 || echo 0 ;; esac
+}
 
 # ---- scenarios -----------------------------------------------------------------
 # name fam mode alg ealg esn
@@ -153,6 +171,15 @@ SCENS+=("v4-udp-tunnel-hmac-md5-96-des-ede3-cbc 4 udp-tunnel hmac-md5-96 des-ede
 SCENS+=("v4-tunnel-hmac-sha-1-96-aes-cbc 4 tunnel hmac-sha-1-96 aes-cbc 0")
 SCENS+=("v4-transport-esn-hmac-sha-1-96-aes-cbc 4 transport hmac-sha-1-96 aes-cbc 1")
 SCENS+=("v6-transport-esn-hmac-md5-96-des-ede3-cbc 6 transport hmac-md5-96 des-ede3-cbc 1")
+# the later-release suites (issue 13)
+SCENS+=("v4-transport-null-aes-gcm 4 transport null aes-gcm 0")
+SCENS+=("v6-transport-null-aes-gcm 6 transport null aes-gcm 0")
+SCENS+=("v4-transport-aes-gmac-null 4 transport aes-gmac null 0")
+SCENS+=("v6-transport-aes-gmac-null 6 transport aes-gmac null 0")
+SCENS+=("v4-transport-esn-null-aes-gcm 4 transport null aes-gcm 1")
+SCENS+=("v6-transport-esn-aes-gmac-null 6 transport aes-gmac null 1")
+SCENS+=("v4-udp-tunnel-null-aes-gcm 4 udp-tunnel null aes-gcm 0")
+SCENS+=("v4-tunnel-aes-gmac-null 4 tunnel aes-gmac null 0")
 
 key="" iv=""
 declare -A XFRMA AK EK SPIK SPIU SRC DST PORT NK KSEQ0 UPKT UERR UEXP FAMS MODES ALGS EALGS ESNS
@@ -182,8 +209,9 @@ for line in "${SCENS[@]}"; do
     s=$1 fam=$2 mode=$3 alg=$4 ealg=$5 esn=$6
     idx=$((idx + 1))
     FAMS[$s]=$fam MODES[$s]=$mode ALGS[$s]=$alg EALGS[$s]=$ealg ESNS[$s]=$esn
-    case $alg in hmac-md5-96) alen=32 ;; *) alen=40 ;; esac
-    case $ealg in aes-cbc) elen=32 ;; des-ede3-cbc) elen=48 ;; *) elen=0 ;; esac
+    # hex digits; the GCM suites: 16-byte key || 4-byte salt
+    case $alg in hmac-md5-96) alen=32 ;; null) alen=0 ;; *) alen=40 ;; esac
+    case $ealg in aes-cbc) elen=32 ;; des-ede3-cbc) elen=48 ;; aes-gcm) elen=40 ;; *) elen=0 ;; esac
     kgen key $((idx * 2)) $((alen / 2))
     AK[$s]=$key
     kgen key $((idx * 2 + 1)) $((elen / 2))
@@ -219,7 +247,7 @@ for line in "${SCENS[@]}"; do
     # -- states and policies (B holds both SAs; A only the kernel's)
     xmode="mode transport"
     [ "$mode" != transport ] && xmode="reqid $idx mode tunnel"
-    algs="$(kalg "$alg" "${AK[$s]}") $(kalg "$ealg" "${EK[$s]}")"
+    algs=$(kalgs "$alg" "$ealg" "${AK[$s]}" "${EK[$s]}")
     if [ "$esn" = 1 ]; then
         # A's next sequence number is 0xffffffff: its packets cross 2^32.
         # B must start near 2^32 too: from seq 0 it would infer seq-hi
@@ -271,9 +299,10 @@ for line in "${SCENS[@]}"; do
         j=$((j + 1))
         txt="imssec $s #$j seq $q"
         p=$("$KPEER" mkudp "$IA" "$IB" 41000 "${PORT[$s]}" $((0x2000 + j)) 64 "$txt")
-        args=(--spi "${SPIU[$s]}" --seq "$q" --alg "$alg" --ealg "$ealg" --auth-key "${AK[$s]}")
+        args=(--spi "${SPIU[$s]}" --seq "$q" --alg "$alg" --ealg "$ealg")
+        [ -n "${AK[$s]}" ] && args+=(--auth-key "${AK[$s]}")
         [ -n "${EK[$s]}" ] && args+=(--enc-key "${EK[$s]}")
-        il=$(ivlen "$ealg")
+        il=$(ivlen "$alg" "$ealg")
         kgen iv $((1000 + idx * 8 + j)) "$il"
         [ "$il" != 0 ] && args+=(--iv "$iv")
         [ "$mode" = tunnel ] && args+=(--mode tunnel --src "$OA" --dst "$OB")
@@ -360,7 +389,8 @@ VEC_SET=$(echo $VEC_SET)
 for line in "${SCENS[@]}"; do
     set -- $line
     s=$1 mode=${MODES[$1]} alg=${ALGS[$1]} ealg=${EALGS[$1]} esn=${ESNS[$1]}
-    base=(--alg "$alg" --ealg "$ealg" --auth-key "${AK[$s]}")
+    base=(--alg "$alg" --ealg "$ealg")
+    [ -n "${AK[$s]}" ] && base+=(--auth-key "${AK[$s]}")
     [ -n "${EK[$s]}" ] && base+=(--enc-key "${EK[$s]}")
     [ "$mode" != transport ] && base+=(--mode "$mode")
 
@@ -396,7 +426,7 @@ for line in "${SCENS[@]}"; do
         ihl=20
         [ "${FAMS[$s]}" = 6 ] && ihl=40
         [ "$mode" = udp-tunnel ] && ihl=28
-        il=$(ivlen "$ealg")
+        il=$(ivlen "$alg" "$ealg")
         iv=${k:$(((ihl + 8) * 2)):$((il * 2))}
         pa=(--spi "${SPIK[$s]}" --seq "$seq" "${base[@]}")
         [ "$il" != 0 ] && pa+=(--iv "$iv")
@@ -445,7 +475,7 @@ kernel_sa=ip ${XFRMA[$s]}
     elif [ "${#ks[@]}" = "$nk" ]; then
         start=0
         [ "$esn" = 1 ] && start=$((0xfffffff0))
-        o=$("$ESPRX" "${SPIK[$s]}" "$alg" "$ealg" "${AK[$s]}" "${EK[$s]:--}" "$mode" "$esn" "$start" \
+        o=$("$ESPRX" "${SPIK[$s]}" "$alg" "$ealg" "${AK[$s]:--}" "${EK[$s]:--}" "$mode" "$esn" "$start" \
             "${ks[0]}" "${ks[0]}" "$("$KPEER" flip "${ks[1]}" -1)" "${ks[@]:1}" 2>&1)
         want="1 IMSSEC_OK $((KSEQ0[$s])) $(<"$WORK/$s.plain1")
 2 IMSSEC_E_REPLAY - -

@@ -9,7 +9,7 @@
 # differently); scapy verifies and decrypts our packet.
 # Known scapy 2.5 quirks handled: NAT-T UDP length written as 8 (fixed up
 # before unprotect), Seqh left out of non-AEAD ICVs (so no ESN here; see
-# test_esp_interop.c).  Prints PASS/FAIL/SKIP lines, exits 0.
+# test/esp/esp_interop_scapy.c).  Prints PASS/FAIL/SKIP lines, exits 0.
 set -u
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3

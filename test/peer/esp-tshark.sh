@@ -31,6 +31,7 @@ AK20=0102030405060708090a0b0c0d0e0f1011121314
 AK16=3132333435363738393a3b3c3d3e3f40
 EK16=00112233445566778899aabbccddeeff
 EK24=0123456789abcdef23456789abcdef01456789abcdef0123
+EK20=00112233445566778899aabbccddeeffcafebabe
 
 # plain NAME FAMILY PAYLOAD_HEX -> a UDP 49152 -> 49153 packet (hex) on stdout;
 # tshark is told to show that port as plain data (random bytes would
@@ -71,10 +72,11 @@ EOF
 # check NAME FAMILY MODE ALG AK EALG EK
 check() {
     local name=$1 fam=$2 mode=$3 alg=$4 ak=$5 ealg=$6 ek=$7
-    local src dst osrc odst ekopt="" modeopt="" pkts=() payloads=() uat out i bad size
+    local src dst osrc odst ekopt="" akopt="" modeopt="" pkts=() payloads=() uat out i bad size
     if [ "$fam" = 4 ]; then src=192.0.2.1 dst=192.0.2.2; else src=fd00:db8:1::1 dst=fd00:db8:1::2; fi
     osrc=$src odst=$dst
     [ "$ealg" != null ] && ekopt="--enc-key $ek"
+    [ "$alg" != null ] && akopt="--auth-key $ak"
     if [ "$mode" != transport ]; then
         if [ "$fam" = 4 ]; then osrc=198.51.100.1 odst=198.51.100.2; else osrc=fd00:db8:2::1 odst=fd00:db8:2::2; fi
         modeopt="--mode $mode --src $osrc --dst $odst"
@@ -85,7 +87,7 @@ check() {
         local pay pt p
         pay=$(head -c "$size" /dev/urandom | od -An -tx1 -v | tr -d ' \n')
         pt=$(plain "$name" "$fam" "$pay")
-        p=$("$IMS" esp-protect --spi 0x1001 --seq "$i" --alg "$alg" --ealg "$ealg" --auth-key "$ak" \
+        p=$("$IMS" esp-protect --spi 0x1001 --seq "$i" --alg "$alg" --ealg "$ealg" $akopt \
             $ekopt $modeopt --packet "$pt" | sed -n 's/^packet=//p')
         if [ -z "$p" ]; then
             echo "FAIL esp-tshark $name: esp-protect failed for $size bytes"
@@ -100,7 +102,7 @@ check() {
     pkts+=("$bad")
     pcap "$W/$name.pcap" "${pkts[@]}"
     uat=$("$IMS" wireshark-esp-sa --src "$osrc" --dst "$odst" --spi 0x1001 --alg "$alg" --ealg "$ealg" \
-        --auth-key "$ak" $ekopt | sed -n 's/^uat=//p')
+        $akopt $ekopt | sed -n 's/^uat=//p')
     out=$(timeout 120 tshark -n -r "$W/$name.pcap" -o esp.enable_encryption_decode:TRUE \
         -o esp.enable_authentication_check:TRUE -o "uat:esp_sa:$uat" \
         -T fields -E separator=';' -E aggregator=+ -e esp.icv_good -e esp.icv_bad -e udp.dstport -e data.data -d udp.port==49153,data 2>/dev/null)
@@ -138,4 +140,7 @@ check v4-tunnel-sha1-aes 4 tunnel hmac-sha-1-96 $AK20 aes-cbc $EK16
 check v6-tunnel-md5-3des 6 tunnel hmac-md5-96 $AK16 des-ede3-cbc $EK24
 check v4-udp-tunnel-sha1-aes 4 udp-tunnel hmac-sha-1-96 $AK20 aes-cbc $EK16
 check v4-udp-tunnel-md5-null 4 udp-tunnel hmac-md5-96 $AK16 null ""
+# RFC 4106 AES-GCM (key || salt); Wireshark has no RFC 4543 (GMAC) entry
+check v4-transport-null-aes-gcm 4 transport null "" aes-gcm $EK20
+check v6-tunnel-null-aes-gcm 6 tunnel null "" aes-gcm $EK20
 exit 0

@@ -99,8 +99,12 @@ for i in range(20):
                "--policy", ",".join(f"{a}/{e}" for a, e in pol),
                "--spi-c", str(spis[0]), "--spi-s", str(spis[1]),
                "--port-c", str(ports[0]), "--port-s", str(ports[1])])
+    # TS 33.203 7.2: "Release 6 algorithms shall have higher priority than
+    # Release 5 algorithms": the encrypting pairs first, each group in the
+    # policy's order
+    prio = [p for p in pol if p[1] != "null"] + [p for p in pol if p[1] == "null"]
     exp = [{"alg": a, "ealg": e, "prot": "esp", "spi-c": spis[0], "spi-s": spis[1],
-            "port-c": ports[0], "port-s": ports[1]} for a, e in pol]
+            "port-c": ports[0], "port-s": ports[1]} for a, e in prio]
     cases.append(("Security-Server", got["security_server"], exp))
 
 pcap = os.path.join(out, "secagree.pcap")

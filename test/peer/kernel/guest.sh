@@ -21,7 +21,8 @@ exec >"$OUT/guest.log" 2>&1
 echo "guest kernel $(uname -r)"
 
 # Kernel modules come from the UML package's tree, loaded with one modprobe
-# (built-in ones are no-ops): the ESP transforms, the crypto templates, and
+# (built-in ones are no-ops): the ESP transforms, the crypto templates (gcm
+# brings rfc4106(gcm(aes)) and rfc4543(gcm(aes)), on ctr and ghash), and
 # the RNG behind echainiv/seqiv (crypto-stdrng = drbg, which needs sha512;
 # jitterentropy_rng fails its self-test in UML and is not needed).  Then
 # module autoloading is switched off: otherwise every
@@ -34,6 +35,7 @@ mkdir -p /run/mr/lib/modules
 ln -s "/usr/lib/uml/modules/$MODVER" "/run/mr/lib/modules/$(uname -r)"
 modprobe -a -d /run/mr xfrm_user esp4 ipv6 esp6 authenc authencesn echainiv seqiv des_generic \
     cbc ecb hmac md5 sha1_generic aes_generic crypto_null drbg sha512_generic \
+    ctr gf128mul ghash_generic gcm \
     cryptomgr veth || echo "ERROR: modprobe -a: exit $?"
 echo >/proc/sys/kernel/modprobe
 
