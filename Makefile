@@ -133,10 +133,12 @@ $(BUILD)/bench/bench_%: test/bench/bench_%.c $(BUILD)/bench/imssec.o
 # The reference integrations: imssec.h + POSIX sockets, built like any user
 # program against the static library.  ue, pcscf and scscf share the files
 # of EX_COMMON (SIP text, sockets, capture, the data plane around the
-# library's esp/ pool, the user-space TCP, SIP over the SAs); minimal_ue is
+# library's esp/ pool, the user-space TCP, SIP over the SAs, the call's
+# RTP/SRTP and its SDP steps); minimal_ue is
 # one file on imssec.h alone.
 EX_COMMON := examples/sip.c examples/ladder.c examples/net.c examples/pcap.c \
-             examples/ipsec.c examples/tcp_lite.c examples/sip_io.c
+             examples/ipsec.c examples/tcp_lite.c examples/sip_io.c examples/media.c \
+             examples/call.c
 EX_HDRS   := $(EX_COMMON:.c=.h)
 EX_PROGS  := $(BUILD)/ue $(BUILD)/pcscf $(BUILD)/scscf
 .PHONY: examples minimal_ue
@@ -152,6 +154,29 @@ $(BUILD)/minimal_ue: examples/minimal_ue.c imssec.h $(BUILD)/libimssec.a
 # make demo [MODE=udp|transport] [TRANSPORT=udp|tcp] [DEMO_ARGS="--sync-failure ..."]
 demo:
 	@bash examples/demo.sh $(if $(MODE),--mode $(MODE)) $(if $(TRANSPORT),--transport $(TRANSPORT)) $(DEMO_ARGS)
+
+# ---- the Linux kernel as the data plane (xfrm/) ------------------------------
+# An optional adapter behind imssec_sa_callbacks that installs the SAs into
+# the kernel's XFRM tables over NETLINK_XFRM.  It does OS I/O, so it stays out
+# of the unity TU: its own object and library, built by `all` on Linux only
+# (it needs <linux/xfrm.h>), installed with imssec_xfrm.h beside imssec.h.
+UNAME_S  ?= $(shell uname -s)
+XFRM_LIB := $(if $(filter Linux,$(UNAME_S)),$(BUILD)/libimssec_xfrm.a)
+.PHONY: xfrm install-xfrm
+all: $(XFRM_LIB)
+xfrm: $(BUILD)/libimssec_xfrm.a
+$(BUILD)/imssec_xfrm.o: xfrm/imssec_xfrm.c xfrm/imssec_xfrm.h imssec.h | $(BUILD)/.dir
+	$(CC) $(CFLAGS_ALL) $(POSIX) -I. -fPIC -c xfrm/imssec_xfrm.c -o $@
+$(BUILD)/libimssec_xfrm.a: $(BUILD)/imssec_xfrm.o
+	rm -f $@ && ar rcs $@ $<
+install: install-xfrm
+install-xfrm: $(XFRM_LIB)
+ifneq ($(XFRM_LIB),)
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib
+	install -m 644 xfrm/imssec_xfrm.h $(DESTDIR)$(PREFIX)/include/imssec_xfrm.h
+	install -m 644 $(XFRM_LIB) $(DESTDIR)$(PREFIX)/lib/libimssec_xfrm.a
+endif
+# ---- end xfrm -----------------------------------------------------------------
 
 # ---- install ------------------------------------------------------------------
 install: all

@@ -69,6 +69,7 @@
 #include "core/lex.c"
 #include "core/addr.c"
 #include "core/core.c"
+#include "core/tls_partner.c"
 /* ---- END core/ ---- */
 
 /* ===========================================================================

@@ -457,6 +457,37 @@ IMSSEC_API int imssec_base64_decode(imssec_str text, uint8_t *out, size_t out_ca
                                     size_t *out_len);
 
 /* ===========================================================================
+ * TLS between CSCFs (TS 33.203 6.5 as changed by the change requests in
+ * the specs): "When sending/receiving the certificate during the TLS
+ * handshaking phase, the CSCF shall verify the name on the certificate
+ * against the list of the interworking partners."  The TLS stack stays the
+ * host's; this is the name check, with RFC 5922 7.1's reading of a SIP
+ * certificate: the host of each sip:/sips: URI and each dNSName in
+ * subjectAltName are its names, the subject CN only when there are none;
+ * names compare case-insensitively, a final dot ignored; a wildcard ("*")
+ * never matches (RFC 5922 7.2).
+ * ======================================================================== */
+
+enum imssec_cert_name_kind {
+    IMSSEC_CERT_SAN_URI = 0, /* subjectAltName uniformResourceIdentifier */
+    IMSSEC_CERT_SAN_DNS = 1, /* subjectAltName dNSName */
+    IMSSEC_CERT_CN = 2       /* subject commonName */
+};
+
+typedef struct imssec_cert_name {
+    int kind;        /* enum imssec_cert_name_kind */
+    imssec_str name; /* as the certificate holds it */
+} imssec_cert_name;
+
+/* Check the peer certificate's names against the interworking partners
+ * (domain names).  IMSSEC_OK with *which (optional) = the partner matched;
+ * IMSSEC_E_NOT_FOUND (no name of the certificate is a partner: end the
+ * connection; err says which name was looked at); IMSSEC_E_PARAM. */
+IMSSEC_API int imssec_tls_partner_check(const imssec_str *partners, size_t n_partners,
+                                        const imssec_cert_name *names, size_t n_names,
+                                        size_t *which, imssec_errinfo *err);
+
+/* ===========================================================================
  * Module sections follow.  Each module owns the block between its markers.
  * ======================================================================== */
 
@@ -2079,9 +2110,11 @@ typedef struct imssec_sa_ev_out {
  *                 (rule 2: imssec_sa_pcscf_deregister() fills them).  -> DEREG.
  *   DEREG_DONE    DEREG.  Deletes everything (after the final response).
  *   NET_DEREG     REG_*, AUTH_*, ACTIVE, DEREG.  The network ended the
- *                 registration (reg-event NOTIFY from the S-CSCF, passed on
- *                 to the UE first; or an administrative release).  Deletes
- *                 everything.  -> IDLE (then imssec_sa_user_release()).
+ *                 registration (reg-event NOTIFY from the S-CSCF, relayed
+ *                 to the UE: report it once that NOTIFY's transaction is
+ *                 over -- the UE's 200 arrives on these SAs --; or an
+ *                 administrative release).  Deletes everything.  -> IDLE
+ *                 (then imssec_sa_user_release()).
  * ------------------------------------------------------------------------ */
 
 /* One user (IMPI) record, one set record and the table.  Private fields. */
@@ -2277,6 +2310,11 @@ IMSSEC_API size_t imssec_sa_count(const imssec_sa_table *t, uint32_t user_idx);
  * SPIs unique, <= 6 SAs per direction per IMPI, states and set roles
  * agree).  IMSSEC_OK or IMSSEC_E_STATE.  For tests and after restore. */
 IMSSEC_API int imssec_sa_table_check(const imssec_sa_table *t);
+
+/* TS 33.328 6.2.1.2: 1 when SA sa encrypts (an ealg other than NULL), so
+ * that SDES keys may go on it (imssec_sdes_policy.hop_confidential); 0 for
+ * a NULL-encryption SA or a stale ref. */
+IMSSEC_API int imssec_sa_confidential(const imssec_sa_table *t, imssec_sa_ref sa);
 
 /* TS 33.328 7.1.1: "A request for e2ae security from an IMS UE is only
  * allowed if both the IMS UE and P-CSCF (IMS-ALG) have indicated support
@@ -2579,6 +2617,40 @@ IMSSEC_API void imssec_sa_esp_pool_init(imssec_sa_esp_pool *p, imssec_esp_sa *sa
  * set it to send the RFC 3948 keepalive yourself); give cb to
  * imssec_sa_table_setup(). */
 IMSSEC_API void imssec_sa_esp_callbacks(imssec_sa_callbacks *cb, imssec_sa_esp_pool *p);
+/* Restart without loss.  imssec_sa_restore() brings the table back but a
+ * software data plane lost its SAs with the process: save the pool's
+ * sequence state with the table's snapshot (together, after every change
+ * that matters: a set installed or removed, and periodically while traffic
+ * flows) and restore it after the table:
+ *   imssec_sa_esp_pool_snapshot  per SA in use: its slot (handle), SPI,
+ *                                direction and sequence number (outbound:
+ *                                the last sent; inbound: the highest
+ *                                accepted), SHA-256 protected.  Output
+ *                                convention.
+ *   imssec_sa_esp_pool_restore   into an initialised (empty) pool, with the
+ *                                table already restored (with keys): every
+ *                                SA of the table is set up again from the
+ *                                table (keys, selectors, ports) in the slot
+ *                                its handle names; an outbound SA continues
+ *                                at its saved number + seq_margin (RFC 4303
+ *                                3.3.3: a number is never sent twice -- the
+ *                                margin covers packets sent after the
+ *                                snapshot), an inbound one accepts nothing at
+ *                                or below its saved top (a replay of
+ *                                anything received before the snapshot is
+ *                                refused; what arrived between the snapshot
+ *                                and the crash is the margin's price).
+ *                                IMSSEC_OK; IMSSEC_E_SYNTAX (corrupt, or
+ *                                not this table's SAs: every table SA must
+ *                                have its record); IMSSEC_E_SPACE (pool too
+ *                                small); the setup errors.  Nothing is kept
+ *                                on error (the pool is left empty). */
+IMSSEC_API int imssec_sa_esp_pool_snapshot(const imssec_sa_esp_pool *p, uint8_t *out,
+                                           size_t out_cap, size_t *out_len);
+IMSSEC_API int imssec_sa_esp_pool_restore(imssec_sa_esp_pool *p, const imssec_sa_table *t,
+                                          const uint8_t *in, size_t len, uint64_t seq_margin,
+                                          imssec_errinfo *err);
+
 /* The esp/ SA behind an sa/ ref (NULL for a stale ref or another data plane). */
 IMSSEC_API imssec_esp_sa *imssec_sa_esp_of(imssec_sa_esp_pool *p, const imssec_sa_table *t,
                                            imssec_sa_ref sa);
@@ -3115,8 +3187,8 @@ typedef struct imssec_sdes_crypto {
     size_t n_ignored;          /* optional ("-") session parameters skipped */
 } imssec_sdes_crypto;
 
-/* Parse one attribute value (with or without the "a=crypto:" prefix, no
- * line end).  *out is written only on IMSSEC_OK (the keys in it are
+/* Parse one attribute value (with or without its "a=crypto:" or "crypto:"
+ * prefix, no line end).  *out is written only on IMSSEC_OK (the keys in it are
  * secret: imssec_sdes_wipe() it).  Returns IMSSEC_OK, IMSSEC_E_SYNTAX,
  * IMSSEC_E_UNSUPPORTED, IMSSEC_E_RANGE (see above; err says which field). */
 IMSSEC_API int imssec_sdes_parse(imssec_str value, imssec_sdes_crypto *out, imssec_errinfo *err);

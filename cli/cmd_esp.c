@@ -324,10 +324,10 @@ static const cli_opt wireshark_opts[] = {
     {"src", 0, "source address of the SA"},
     {"dst", 0, "destination address of the SA"},
     {"spi", 0, "SPI"},
-    {"alg", 0, "hmac-md5-96 | hmac-sha-1-96"},
-    {"ealg", 0, "null | des-ede3-cbc | aes-cbc"},
-    {"auth-key", 0, "IK_ESP hex"},
-    {"enc-key", 0, "CK_ESP hex (not for null)"},
+    {"alg", 0, "hmac-md5-96 | hmac-sha-1-96 | null (with --ealg aes-gcm)"},
+    {"ealg", 0, "null | des-ede3-cbc | aes-cbc | aes-gcm"},
+    {"auth-key", 0, "IK_ESP hex (not for --alg null)"},
+    {"enc-key", 0, "CK_ESP hex (not for null; aes-gcm: 16-byte key then 4-byte salt)"},
     {NULL, 0, NULL}};
 
 static void espc_hex(char *dst, const uint8_t *p, size_t n)
@@ -404,6 +404,8 @@ const cli_cmd cli_cmds_esp[] = {
      unprotect_opts, cmd_unprotect},
     {"wireshark-esp-sa", "a line for Wireshark's esp_sa table",
      "Prints uat= for tshark -o 'uat:esp_sa:<line>' (with\n"
-     "-o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE).",
+     "-o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE).\n"
+     "AES-GCM SAs (RFC 4106) are written as --alg null --ealg aes-gcm; AES-GMAC\n"
+     "(RFC 4543) has no entry in Wireshark's table and is refused.",
      wireshark_opts, cmd_wireshark},
     {NULL, NULL, NULL, NULL, NULL}};

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # demo.sh -- `make demo`: a UE, a P-CSCF and an S-CSCF/HSS (examples/) register
-# and talk over IMS-AKA-keyed IPsec on loopback, and print the ladder.
+# and talk over IMS-AKA-keyed IPsec on loopback, make a call with e2ae media
+# security (TS 33.328: SRTP between the UE and the P-CSCF's IMS Access GW,
+# RTP in the core), and print the ladder.
 #
 #   bash examples/demo.sh [--mode udp|transport] [--transport udp|tcp]
 #                         [--policy ALG/EALG] [--sync-failure] [--wrong-key]
-#                         [--ipv6] [--out DIR] [--timeout S] [--no-build]
+#                         [--net-dereg] [--ipv6] [--out DIR] [--timeout S]
+#                         [--no-build]
 #
 #   --mode udp        (default) ordinary user, UE treated as behind a NAT:
 #                     UDP-encapsulated tunnel-mode SAs (TS 33.203 Annex M,
@@ -27,19 +30,33 @@
 #   --sync-failure    the UE's SQN is ahead of the HSS: AUTS and resync
 #   --wrong-key       the UE's K differs from the HSS's: MAC failure, the
 #                     registration is refused, no SA is created
+#   --net-dereg       at the end the network de-registers the UE: the S-CSCF's
+#                     reg-event NOTIFY (RFC 3680), passed on by the P-CSCF
+#                     over the SAs; both delete every SA (TS 33.203 7.4)
 #   --ipv6            the same over IPv6 (udp: ::1, the UE at fd00::20 behind
 #                     the NAT; transport: fd00:10::2 / fd00:10::1)
 #
-# Writes DIR/ladder.txt, DIR/demo.pcap (raw IP, what went over the wire) and
-# DIR/esp_sa (Wireshark ESP SA table lines); with tshark installed it decrypts
-# the capture and prints the SIP request lines found inside ESP.
+# The call: INVITE with an e2ae SDP offer (RTP/SAVP, a=crypto,
+# a=3ge2ae:requested), rewritten by the P-CSCF as IMS-ALG (no keys towards
+# the core, its own key in the answer), ~2 s of 20 ms audio frames each way
+# (SRTP UE <-> IMS Access GW, RTP gateway <-> S-CSCF, which echoes), BYE.
+# With an ealg null policy the SDES keys are refused (TS 33.328 6.2.1.2) and
+# no call is set up.
+#
+# Writes DIR/ladder.txt, DIR/demo.pcap (raw IP, what went over the wire),
+# DIR/esp_keys (the SAs' keys as `imssec wireshark-esp-sa` options) and
+# DIR/esp_sa (Wireshark's ESP SA table, made from esp_keys by that command);
+# with tshark installed it decrypts the capture, prints the SIP request lines
+# found inside ESP, counts SRTP on the UE's leg and RTP on the core's, and
+# writes DIR/demo-srtp-decrypted.pcap (`imssec srtp-decrypt-pcap` with the
+# a=crypto lines tshark found inside ESP).
 # The last line is "VERIFIED: ..." (exit 0) or "FAILED: <step> ..." (exit 1).
 set -u
 cd "$(dirname "$0")/.."
 
-MODE=udp TRANSPORT=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 OUT=build/demo TMO=30 BUILD_IT=1
+MODE=udp TRANSPORT=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 NETDEREG=0 OUT=build/demo TMO=30 BUILD_IT=1
 BUILD=${BUILD:-build}
-usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
     --mode) MODE=${2:?}; shift ;;
@@ -49,6 +66,7 @@ while [ $# -gt 0 ]; do
     --sync-failure) SYNC=1 ;;
     --wrong-key) WRONG=1 ;;
     --ipv6) IPV6=1 ;;
+    --net-dereg) NETDEREG=1 ;;
     --out) OUT=${2:?}; shift ;;
     --timeout) TMO=${2:?}; shift ;;
     --no-build) BUILD_IT=0 ;;
@@ -102,9 +120,9 @@ if [ "$BUILD_IT" = 1 ]; then
         echo "FAILED: library modules missing:$missing -- no step of the flow can run"
         exit 1
     fi
-    make -s BUILD="$BUILD" examples || exit 1
+    make -s BUILD="$BUILD" examples "$BUILD/imssec" || exit 1
 fi
-for p in ue pcscf scscf; do
+for p in ue pcscf scscf imssec; do
     [ -x "$BUILD/$p" ] || { echo "FAILED: $BUILD/$p was not built"; exit 1; }
 done
 
@@ -116,8 +134,9 @@ if command -v flock >/dev/null 2>&1; then
     flock -w 180 9 || { echo "FAILED: another demo is still running (lock ${TMPDIR:-/tmp}/imssec-demo.lock)"; exit 1; }
 fi
 mkdir -p "$OUT"
-rm -f "$OUT/demo.pcap" "$OUT/esp_sa" "$OUT/ladder.txt" "$OUT"/rc.* "$OUT/tshark.txt"
-PCAP="$OUT/demo.pcap" ESPSA="$OUT/esp_sa"
+rm -f "$OUT/demo.pcap" "$OUT/esp_sa" "$OUT/esp_keys" "$OUT/ladder.txt" "$OUT"/rc.* "$OUT/tshark.txt" \
+    "$OUT/demo-srtp-decrypted.pcap"
+PCAP="$OUT/demo.pcap" ESPSA="$OUT/esp_sa" ESPKEYS="$OUT/esp_keys"
 
 UE_ARGS=(--transport "$TRANSPORT") PC_ARGS=() SC_ARGS=() IN_NET=() IN_UE=() MODNAME=UDP-enc-tun
 if [ "$MODE" = udp ]; then
@@ -130,6 +149,10 @@ if [ "$MODE" = udp ]; then
     else
         UE_ARGS+=(--private-ip 192.168.1.20)
     fi
+    # M.7.2: NAT keepalives after 1 s without SIP on the SAs (RFC 3948's
+    # 20 s would never come in this short demo): the call's media, which
+    # does not use the SAs, leaves them idle for ~2 s
+    UE_ARGS+=(--keepalive-ms 1000)
 fi
 if [ "$MODE" = transport ]; then
     # Two namespaces and a veth pair; removed again on exit.  The MTU is
@@ -164,6 +187,12 @@ fi
 [ "$SYNC" = 1 ] && UE_ARGS+=(--sqn-ms 0x100000)
 # Wrong key: the ISIM's K is not the HSS's; AUTN fails the MAC check.
 [ "$WRONG" = 1 ] && UE_ARGS+=(--k 000102030405060708090a0b0c0d0e0f --expect mac-failure)
+[ "$NETDEREG" = 1 ] && UE_ARGS+=(--net-dereg) && SC_ARGS+=(--net-dereg)
+# TS 33.328 6.2.1.2: SDES keys only over a SIP hop with confidentiality; an
+# SA with ealg null is none, so the call's keys are refused
+KEYREF=0
+case "$POLICY" in */null) KEYREF=1 ;; esac
+[ "$CONF" = never ] && KEYREF=1
 
 run_flow() {
     local ms=$((TMO * 1000)) s p u
@@ -173,10 +202,10 @@ run_flow() {
     s=$!
     # Start in order and give each a moment to bind its sockets.
     sleep 0.3
-    "${IN_NET[@]}" "$BUILD/pcscf" --pcap "$PCAP" --esp-sa "$ESPSA" --timeout-ms "$ms" "${PC_ARGS[@]}" &
+    "${IN_NET[@]}" "$BUILD/pcscf" --pcap "$PCAP" --esp-keys "$ESPKEYS" --timeout-ms "$ms" "${PC_ARGS[@]}" &
     p=$!
     sleep 0.3
-    "${IN_UE[@]}" timeout "$TMO" "$BUILD/ue" --pcap "$PCAP" --esp-sa "$ESPSA" --timeout-ms 5000 "${UE_ARGS[@]}" &
+    "${IN_UE[@]}" timeout "$TMO" "$BUILD/ue" --pcap "$PCAP" --esp-keys "$ESPKEYS" --timeout-ms 5000 "${UE_ARGS[@]}" &
     u=$!
     wait "$u"; echo $? >"$OUT/rc.ue"
     # The network side ends by itself once the flow is over; bounded anyway.
@@ -191,7 +220,7 @@ run_flow() {
     done
 }
 
-echo "== imssec demo: mode=$MODE transport=$TRANSPORT ipv6=$IPV6 policy=${POLICY:-default} sync-failure=$SYNC wrong-key=$WRONG"
+echo "== imssec demo: mode=$MODE transport=$TRANSPORT ipv6=$IPV6 policy=${POLICY:-default} sync-failure=$SYNC wrong-key=$WRONG net-dereg=$NETDEREG"
 if [ "$MODE" = transport ]; then
     echo "   UE $UE_IP (netns $NS_UE) -- P-CSCF $NET_IP port 5060 -- S-CSCF/HSS $NET_IP port 5070 (netns $NS_NET)"
     echo "   --> unprotected SIP   ==> ESP (transport mode, IP protocol 50)   SA+/SA- SA created/deleted   (SIP over $TRANSPORT)"
@@ -219,8 +248,19 @@ else
           pcscf-security-client pcscf-protected-register scscf-auth register ue-message
           pcscf-replay-dropped pcscf-unprotected-dropped ue-refused-traffic
           network-message pcscf-response-sa network-message-answered reregister
-          pending-on-old-sa old-sa-deleted pcscf-switch-over switch-over deregister-response pcscf-dereg
-          deregister"
+          pending-on-old-sa old-sa-deleted pcscf-switch-over switch-over e2ae pcscf-e2ae"
+    # the call (TS 33.328 7.2.1), or the refused key (6.2.1.2)
+    if [ "$KEYREF" = 1 ]; then
+        need="$need call-key-refused"
+    else
+        need="$need call-offer call-alg-offer call-core-offer call-alg-answer call-answer
+              call-srtp-ue call-gw call-rtp-core call-bye"
+    fi
+    if [ "$NETDEREG" = 1 ]; then
+        need="$need net-dereg pcscf-net-dereg scscf-net-dereg"
+    else
+        need="$need deregister-response pcscf-dereg deregister"
+    fi
     [ "$SYNC" = 1 ] && need="$need aka-sync-failure hss-resync aka-resync"
     [ "$TRANSPORT" = tcp ] && need="$need tcp-close"
 fi
@@ -239,6 +279,8 @@ if [ -n "$POLICY" ] && [ "$WRONG" = 0 ]; then
 fi
 if [ "$WRONG" = 0 ]; then
     grep -q "VERIFIED pcscf-negotiate: ipsec-3gpp .* mod=$MODNAME " "$L" || note_fail "mode (mod=$MODNAME not negotiated)"
+    # TS 33.328 7.1.1: both ends indicated e2ae support
+    grep -q "| VERIFIED pcscf-e2ae: imssec_sa_e2ae() = 1" "$L" || note_fail "pcscf-e2ae (e2ae not agreed)"
 fi
 for n in ue pcscf scscf; do
     rc=$(cat "$OUT/rc.$n" 2>/dev/null || echo none)
@@ -246,7 +288,69 @@ for n in ue pcscf scscf; do
 done
 NV=$(grep -c '| VERIFIED ' "$L")
 
+# ---- Wireshark's ESP SA table, made by the CLI from the examples' key log ----
+: >"$ESPSA"
+if [ -s "$ESPKEYS" ]; then
+    while read -r -a kargs; do
+        if ! uat=$("$BUILD/imssec" wireshark-esp-sa "${kargs[@]}" 2>&1); then
+            note_fail "esp_sa (imssec wireshark-esp-sa: $uat)"
+            continue
+        fi
+        echo "${uat#uat=}" >>"$ESPSA"
+    done <"$ESPKEYS"
+fi
+
 # ---- the capture ------------------------------------------------------------
+# The call's media in the capture.  Wireshark learns the media ports from the
+# SDP it decrypts inside ESP (the UE's leg: RTP/SAVP with a=crypto, so it
+# decodes those packets as SRTP and shows their auth tags) and from the
+# plain SIP of the core (RTP/AVP).  Wireshark cannot decrypt SRTP itself:
+# `imssec srtp-decrypt-pcap` does, with the a=crypto lines Wireshark found
+# inside ESP, on a copy of the UE's leg.
+DECRYPTED=""
+capture_media() {
+    local ue_ports core_ports fue fcore nue ntag ncore ncoretag crypto ssrcs out
+    ue_ports=$(tshark -r "$PCAP" "${TS[@]}" -Y 'esp && sdp' -T fields -e sdp.media.port 2>/dev/null | sort -u)
+    core_ports=$(tshark -r "$PCAP" "${TS[@]}" -Y 'sdp && !esp' -T fields -e sdp.media.port 2>/dev/null | sort -u)
+    fue=$(echo $ue_ports | sed 's/\([0-9][0-9]*\)/udp.dstport == \1/g; s/ udp/ || udp/g')
+    fcore=$(echo $core_ports | sed 's/\([0-9][0-9]*\)/udp.dstport == \1/g; s/ udp/ || udp/g')
+    if [ -z "$fue" ] || [ -z "$fcore" ]; then
+        note_fail "capture-srtp (tshark found no SDP: UE leg '$ue_ports', core leg '$core_ports')"
+        return
+    fi
+    echo "  tshark: the call's media, ports from the SDP (UE leg inside ESP: $(echo $ue_ports); core leg: $(echo $core_ports))"
+    tshark -r "$PCAP" "${TS[@]}" -Y "rtp && ($fue)" -T fields -e ip.src -e ipv6.src -e udp.srcport \
+        -e udp.dstport -e rtp.ssrc -e rtp.seq -e srtp.auth_tag 2>/dev/null >"$OUT/tshark-srtp.txt"
+    nue=$(grep -c . "$OUT/tshark-srtp.txt")
+    ntag=$(awk -F'\t' '$7 != ""' "$OUT/tshark-srtp.txt" | grep -c .)
+    awk -F'\t' 'NR <= 2 || NR == n { printf "    SRTP %s:%s -> :%s ssrc=%s seq=%s auth_tag=%s\n", $1 $2, $3, $4, $5, $6, $7 }' \
+        n="$nue" "$OUT/tshark-srtp.txt"
+    ncore=$(tshark -r "$PCAP" "${TS[@]}" -Y "rtp && ($fcore)" -T fields -e rtp.ssrc 2>/dev/null | grep -c .)
+    ncoretag=$(tshark -r "$PCAP" "${TS[@]}" -Y "srtp.auth_tag && ($fcore)" -T fields -e rtp.ssrc 2>/dev/null | grep -c .)
+    if [ "$nue" -gt 0 ] && [ "$nue" = "$ntag" ] && [ "$ncore" -gt 0 ] && [ "$ncoretag" = 0 ]; then
+        echo "  VERIFIED capture-srtp: Wireshark decoded $nue packets on the UE's leg as SRTP, each with its auth tag, and $ncore on the core leg as plain RTP"
+    else
+        note_fail "capture-srtp (UE leg: $ntag of $nue RTP packets with an SRTP auth tag; core leg: $ncore RTP packets, $ncoretag with a tag)"
+        return
+    fi
+    # the UE leg alone, decrypted with the keys of its SDP
+    crypto=$(tshark -r "$PCAP" "${TS[@]}" -Y 'esp && sdp' -T fields -e sdp.media_attr -E aggregator='#' 2>/dev/null |
+        tr '#' '\n' | sed -n 's/^crypto:/a=crypto:/p')
+    tshark -r "$PCAP" -F pcap -w "$OUT/ue-leg.pcap" -Y "$(echo "$fue" | sed 's/dstport/port/g')" >/dev/null 2>&1
+    DECRYPTED="$OUT/demo-srtp-decrypted.pcap"
+    if out=$("$BUILD/imssec" srtp-decrypt-pcap --in "$OUT/ue-leg.pcap" --out "$DECRYPTED" --crypto "$crypto" 2>&1) &&
+        [ "$(echo "$out" | sed -n 's/^decrypted.srtp=//p')" = $((nue - 1)) ] &&
+        [ "$(echo "$out" | sed -n 's/^failed.icv_failure=//p')" = 1 ]; then
+        echo "  VERIFIED capture-srtp-decrypted: imssec srtp-decrypt-pcap with the $(echo "$crypto" | grep -c .) a=crypto lines found inside ESP: $((nue - 1)) of $nue SRTP packets decrypted, 1 refused (the tampered one) -> $DECRYPTED"
+        command -v xxd >/dev/null 2>&1 &&
+            echo "    first payload in clear: \"$(tshark -r "$DECRYPTED" -o sdp.establish_conversation:FALSE \
+                $(for p in $ue_ports; do echo "-d udp.port==$p,rtp"; done) -Y rtp -T fields -e rtp.payload \
+                2>/dev/null | head -n 1 | xxd -r -p | head -c 60)...\""
+    else
+        note_fail "capture-srtp-decrypted (imssec srtp-decrypt-pcap: $(echo $out))"
+    fi
+}
+
 if command -v tshark >/dev/null 2>&1 && [ -s "$PCAP" ]; then
     TS=(-o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE)
     while IFS= read -r line; do TS+=(-o "uat:esp_sa:$line"); done <"$ESPSA"
@@ -264,16 +368,33 @@ if command -v tshark >/dev/null 2>&1 && [ -s "$PCAP" ]; then
     else
         note_fail "capture (tshark: $ngood of $nesp ESP ICVs good, $nreq requests decrypted)"
     fi
+    if [ "$WRONG" = 0 ] && [ "$KEYREF" = 0 ]; then
+        capture_media
+    elif [ "$KEYREF" = 1 ]; then
+        n=$(tshark -r "$PCAP" "${TS[@]}" -Y 'rtp || sdp' -T fields -e frame.number 2>/dev/null | grep -c .)
+        [ "$n" = 0 ] && echo "  VERIFIED capture-no-call: no SDP and no RTP on the wire (the keys were refused)" ||
+            note_fail "capture-no-call ($n SDP / RTP packets)"
+    fi
 else
     echo "  (tshark not installed: open $PCAP in Wireshark with $ESPSA as its ESP SA table)"
 fi
-echo "  files: $L, $PCAP, $ESPSA"
+echo "  files: $L, $PCAP, $ESPKEYS, $ESPSA${DECRYPTED:+, $DECRYPTED}"
 
 if [ -z "$FIRST_FAIL" ]; then
     if [ "$WRONG" = 1 ]; then
         echo "VERIFIED: wrong key rejected -- MAC failure detected by the UE, registration refused, no SA on either side ($NV checks)"
     else
-        echo "VERIFIED: all steps ($NV checks): registration, MESSAGE both ways over the SAs, re-registration with SA switch-over, de-registration removed every SA"
+        if [ "$KEYREF" = 1 ]; then
+            call="the call's SDES keys refused on SAs without encryption (no call)"
+        else
+            call="a call with SRTP between the UE and the IMS Access GW, RTP in the core"
+        fi
+        if [ "$NETDEREG" = 1 ]; then
+            end="the network's reg-event NOTIFY ended the registration and removed every SA"
+        else
+            end="de-registration removed every SA"
+        fi
+        echo "VERIFIED: all steps ($NV checks): registration, MESSAGE both ways over the SAs, re-registration with SA switch-over, $call, $end"
     fi
     exit 0
 fi

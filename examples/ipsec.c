@@ -129,45 +129,37 @@ void ex_dp_attach(ex_dp *d, imssec_sa_table *t)
     d->t = t;
 }
 
-/* ---- the Wireshark key log ---------------------------------------------------- */
+/* ---- the key log ---------------------------------------------------------------- */
 
-/* Wireshark's names (Edit > Preferences > Protocols > ESP > SAs). */
-static const char *ws_enc(int ealg)
-{
-    switch (ealg) {
-    case IMSSEC_EALG_DES_EDE3_CBC: return "TripleDES-CBC [RFC2451]";
-    case IMSSEC_EALG_AES_CBC: return "AES-CBC [RFC3602]";
-    default: return "NULL";
-    }
-}
-
-static const char *ws_auth(int alg)
-{
-    switch (alg) {
-    case IMSSEC_ALG_HMAC_MD5_96: return "HMAC-MD5-96 [RFC2403]";
-    case IMSSEC_ALG_HMAC_SHA1_96: return "HMAC-SHA-1-96 [RFC2404]";
-    default: return "NULL";
-    }
-}
-
+/* One line per SA, as the options of the CLI's `imssec wireshark-esp-sa`,
+ * which writes the line of Wireshark's esp_sa table from them (demo.sh
+ * runs it, issue 13): the outer addresses (UDP-enc-tun: the sockets';
+ * transport mode: the SA's), the SPI and the Annex I keys by the library's
+ * own names.  AES-GCM (RFC 4106) has no integrity key: --alg null. */
 static void ex_key_log(ex_dp *d, imssec_sa_ref sa, const imssec_addr *outer_dst)
 {
     ex_sa_note *n = ex_note(d, sa);
     imssec_sa_info info;
     char ik[2 * IMSSEC_ESP_AUTH_KEY_MAX + 1], ck[2 * IMSSEC_ESP_ENC_KEY_MAX + 1];
     char src[IMSSEC_ADDR_TEXT_MAX + 1], dst[IMSSEC_ADDR_TEXT_MAX + 1];
+    const char *alg, *ealg;
     if (!d->esp_sa || (n && n->logged) || imssec_sa_get(d->t, sa, &info) != IMSSEC_OK)
         return;
     if (n)
         n->logged = 1;
-    /* the outer addresses: in UDP-enc-tun the socket's, in transport mode the SA's */
     addr_text(d->mode == IMSSEC_MODE_TRANS ? &info.src : &d->local, 0, src);
     addr_text(outer_dst, 0, dst);
     hex_encode(info.ik, info.ik_len, ik);
     hex_encode(info.ck, info.ck_len, ck);
-    fprintf(d->esp_sa, "\"%s\",\"%s\",\"%s\",\"0x%08x\",\"%s\",\"%s%s\",\"%s\",\"0x%s\"\n",
-            d->local.len == 16 ? "IPv6" : "IPv4", src, dst, (unsigned)info.spi,
-            ws_enc(info.ealg), info.ck_len ? "0x" : "", ck, ws_auth(info.alg), ik);
+    alg = imssec_alg_name(info.alg);
+    ealg = imssec_ealg_name(info.ealg);
+    fprintf(d->esp_sa, "--src %s --dst %s --spi 0x%08x --alg %s --ealg %s", src, dst,
+            (unsigned)info.spi, alg ? alg : "?", ealg ? ealg : "?");
+    if (info.ik_len)
+        fprintf(d->esp_sa, " --auth-key %s", ik);
+    if (info.ck_len)
+        fprintf(d->esp_sa, " --enc-key %s", ck);
+    fprintf(d->esp_sa, "\n");
     fflush(d->esp_sa);
     imssec_wipe(ik, sizeof ik);
     imssec_wipe(ck, sizeof ck);
@@ -200,6 +192,10 @@ int ex_dp_send(ex_dp *d, imssec_sa_ref sa, int transport, const uint8_t *payload
     if (rc != IMSSEC_OK)
         return rc;
     ex_key_log(d, sa, &pkt.to);
+    /* M.7.2, RFC 3948 2.3: traffic on UDP-encapsulated SAs keeps the NAT
+     * binding open; sa/ postpones the UE's next keepalive (a no-op at the
+     * P-CSCF and in transport mode) */
+    (void)imssec_sa_note_sent(d->t, sa, net_now_ms());
     port = d->encap_port && d->mode == IMSSEC_MODE_UDP_ENC_TUN ? d->encap_port : pkt.to_port;
     ex_wire(d, out + pkt.send_off, pkt.len - pkt.send_off, &pkt.to, port);
     if (d->remember && pkt.len - pkt.send_off <= sizeof d->last) {

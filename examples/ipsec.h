@@ -11,9 +11,11 @@
  *     M, UDP-encapsulated tunnel mode) or a raw socket for IP protocol 50
  *     (transport mode, clause 6.3);
  *   - the capture (pcap.h) of every ESP packet it sends;
- *   - the Wireshark esp_sa key log: the keys come from imssec_sa_get() the
+ *   - the key log, from which the CLI's `imssec wireshark-esp-sa` makes
+ *     Wireshark's esp_sa table: the keys come from imssec_sa_get() the
  *     first time an SA carries a packet (an SA that never does is never
- *     listed: a later SA may reuse its SPI with other keys);
+ *     listed: a later SA may reuse its SPI with other keys); and
+ *     imssec_sa_note_sent() for every packet (M.7.2 keepalives);
  *   - the ladder: the library's callbacks are wrapped to print SA+ / SA- /
  *     SA~ (install, remove, port_Uenc learnt) and to refuse SAs of a mode
  *     this program has no socket for.
@@ -50,7 +52,7 @@ typedef struct ex_dp {
     imssec_addr local;       /* the socket's address: the outer source */
     unsigned local_port;     /* UDP: the socket's port */
     unsigned encap_port;     /* UE: the P-CSCF's encapsulation port when not 4500; 0 = sa/'s */
-    FILE *esp_sa;            /* Wireshark esp_sa lines, or NULL */
+    FILE *esp_sa;            /* key log: `imssec wireshark-esp-sa` options per SA, or NULL */
     ex_sa_note note[EX_POOL];
     int installs;
     const char *why;         /* the reason printed with SA- lines */
@@ -59,6 +61,7 @@ typedef struct ex_dp {
     void (*removed)(void *user, imssec_sa_ref sa);
     void *removed_user;
     int keepalive_due;       /* sa/ asked for a NAT keepalive (M.7.2) */
+    unsigned keepalives;     /* how many went out */
     imssec_addr ka_to;       /* UE, UDP-enc-tun: where keepalives go (the P-CSCF, */
     unsigned ka_port;        /* its encapsulation port); 0: none */
     int remember;            /* keep a copy of the next packet sent (the replay check) */

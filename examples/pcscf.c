@@ -19,6 +19,12 @@
  *         SA it came on; the integrity-protected indication towards the
  *         S-CSCF (6.1.5).  The REGISTERs that report an AKA failure
  *         (7.3.1.2, 7.3.1.3) go through the same call.
+ * As IMS-ALG with its IMS Access GW (TS 33.328 7.2.1, call.c): the UE's
+ * e2ae offer loses its keys on the way to the core, the core's answer gets
+ * the gateway's key, and the gateway runs SRTP towards the UE and RTP
+ * towards the core.  A reg-event NOTIFY that ends the registration is
+ * passed on to the UE; once its transaction is over every SA goes
+ * (NET_DEREG, 7.4.2a).
  * SM12, failures, de-registration and every other message are sa/ events
  * (imssec_sa_event) and routes (imssec_sa_route): sa/ names the SA each
  * message goes on and says whether one arrived on the right SA; this file
@@ -26,6 +32,7 @@
  * SIP over TCP inside the SAs the user-space TCP of tcp_lite.h (sip_io.h).
  */
 #include "../imssec.h"
+#include "call.h"
 #include "ipsec.h"
 #include "ladder.h"
 #include "net.h"
@@ -42,13 +49,13 @@ static const char usage[] =
     "             [--scscf-ip 127.0.0.1] [--scscf-port 5070] [--mode udp|transport]\n"
     "             [--policy hmac-sha-1-96/aes-cbc,hmac-sha-1-96/des-ede3-cbc,...]\n"
     "             [--confidentiality supported|required|never] [--pcap FILE]\n"
-    "             [--esp-sa FILE] [--timeout-ms 30000]\n"
+    "             [--esp-keys FILE] [--timeout-ms 30000]\n"
     "A P-CSCF (see the comment at the top of pcscf.c).  It takes SIP over UDP and\n"
     "TCP, unprotected on --port and inside the SAs.\n";
 
 static const char *const known[] = {"ip",     "port",   "encap-port", "core-port", "scscf-ip",
                                     "scscf-port", "mode", "policy", "confidentiality", "pcap",
-                                    "esp-sa", "timeout-ms", NULL};
+                                    "esp-keys", "timeout-ms", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
@@ -59,6 +66,7 @@ static sio S;
 static ex_dp DP;
 static imssec_secagree_pair policy_pairs[8];
 static imssec_secagree_policy policy;
+static call_alg alg; /* the IMS-ALG's call (one at a time) */
 
 /* sa/: the P-CSCF state machine and SA table, in our memory */
 static imssec_sa_table sat;
@@ -72,6 +80,7 @@ static struct {
     unsigned port_ps;      /* our protected server port for the UE (in our Security-Server) */
     int nat;               /* M.7.2, from the unprotected SM1 */
     int transport;         /* the transport the UE registered with: our requests use it */
+    char aor[128];         /* the IMPU it registered (the REGISTER's To) */
     int dereg, registered, done;
 } ue;
 
@@ -86,7 +95,9 @@ typedef struct ptx {
     imssec_sa_ref out_sa;  /* to the UE: the SA it went on */
     tl_conn *out_conn;     /* to the UE over TCP: the connection */
     int pending;           /* imssec_sa_txn_begin() was called for it (7.4) */
+    int method;            /* enum tx_method: what its response means to us */
 } ptx;
+enum tx_method { TX_OTHER = 0, TX_INVITE, TX_BYE, TX_NOTIFY_DEREG };
 static ptx tx[MAX_TX];
 
 /* The Via transport token (RFC 3261 20.42) of the transport in use. */
@@ -189,7 +200,8 @@ static int reply_to_ue(const sio_from *in, imssec_sa_ref protect_with, const sip
 
 /* Copy a response without our top Via; `www` replaces WWW-Authenticate and
  * `extra` is added (both optional). */
-static void copy_response(sip_buf *b, const sip_msg *m, const char *www, const char *extra)
+static void copy_response(sip_buf *b, const sip_msg *m, const char *www, const char *extra,
+                          const sip_str *body)
 {
     int i, first_via = 1;
     sip_b_init(b);
@@ -210,7 +222,9 @@ static void copy_response(sip_buf *b, const sip_msg *m, const char *www, const c
     }
     if (extra)
         sip_b_add(b, "%s", extra);
-    sip_b_end(b, m->body.p, m->body.n);
+    if (!body)
+        body = &m->body;
+    sip_b_end(b, body->p, body->n);
 }
 
 /* ---- towards the S-CSCF --------------------------------------------------------- */
@@ -219,7 +233,7 @@ static void copy_response(sip_buf *b, const sip_msg *m, const char *www, const c
  * the indication of TS 33.203 6.1.5 (TS 24.229 5.2.2: integrity-protected
  * in the Authorization). */
 static void forward_to_scscf(const sip_msg *m, const sio_from *in, const char *integrity,
-                             int is_register)
+                             int is_register, const sip_str *body)
 {
     sip_buf b;
     char branch[32], h[IMSSEC_ADDR_TEXT_MAX + 1], src[IMSSEC_ADDR_TEXT_MAX + 1];
@@ -270,10 +284,16 @@ static void forward_to_scscf(const sip_msg *m, const sio_from *in, const char *i
     if (is_register)
         sip_b_add(&b, "Path: <sip:term@%s:%u;lr>\r\nSupported: path\r\n", addr_text(&my_ip, 1, h),
                   core_port);
-    sip_b_end(&b, m->body.p, m->body.n);
-    t = tx_new(branch);
+    if (!body)
+        body = &m->body;
+    sip_b_end(&b, body->p, body->n);
+    /* an ACK (of a 2xx) has no response: no transaction (RFC 3261 17) */
+    t = sip_eq(m->method, "ACK") ? NULL : tx_new(branch);
     if (t) {
         t->from_ue = 1;
+        t->method = sip_eq(m->method, "INVITE") ? TX_INVITE
+                    : sip_eq(m->method, "BYE")  ? TX_BYE
+                                                : TX_OTHER;
         t->is_register = is_register;
         t->in = *in;
         /* 7.4: a transaction started on a set keeps it alive */
@@ -319,6 +339,11 @@ static void on_sm1(const sip_msg *m, const sio_from *from)
     memset(&out, 0, sizeof out);
     memset(&e, 0, sizeof e);
     sip_join(m, "Security-Client", ue.sec_client, sizeof ue.sec_client);
+    {
+        sip_str to;
+        if (sip_get(m, "To", 0, &to))
+            sip_uri_of(to, ue.aor, sizeof ue.aor);
+    }
     in.security_client = imssec_cstr(ue.sec_client);
     in.via = via;
     in.src = from->src;
@@ -361,7 +386,7 @@ static void on_sm1(const sip_msg *m, const sio_from *from)
     verify(1, "pcscf-negotiate", "ipsec-3gpp %s mod=%s (UE entry %u)",
            pair_text(out.choice.alg, out.choice.ealg, names, sizeof names),
            imssec_mode_name(out.choice.mode), (unsigned)out.choice.index);
-    forward_to_scscf(m, from, out.integrity_protected ? "yes" : "no", 1);
+    forward_to_scscf(m, from, out.integrity_protected ? "yes" : "no", 1, NULL);
 }
 
 /* ---- SM7, and the REGISTERs that report an AKA failure ------------------------------ */
@@ -402,7 +427,7 @@ static void on_sm7(const sip_msg *m, const sio_from *from, const imssec_digest_c
         ladder("    the UE reports %s: its new SAs deleted, forwarded to the S-CSCF",
                cr->auts.p ? "a synchronisation failure (auts=, 7.3.1.3)"
                           : "a network authentication failure (7.3.1.2)");
-        forward_to_scscf(m, from, integrity ? "yes" : "no", 1);
+        forward_to_scscf(m, from, integrity ? "yes" : "no", 1, NULL);
         return;
     }
     if (rc == IMSSEC_E_SECAGREE_MISMATCH) {
@@ -425,7 +450,7 @@ static void on_sm7(const sip_msg *m, const sio_from *from, const imssec_digest_c
     verify(integrity == 1, "pcscf-protected-register",
            "SM7 arrived on %s, the new inbound SA; integrity-protected=%s",
            ex_dp_name(&DP, from->sa, name, sizeof name), integrity ? "yes" : "no");
-    forward_to_scscf(m, from, integrity ? "yes" : "no", 1);
+    forward_to_scscf(m, from, integrity ? "yes" : "no", 1, NULL);
 }
 
 /* ---- SM4 -> SM6, SM12 and failures: REGISTER responses from the S-CSCF -------------- */
@@ -480,7 +505,7 @@ static void on_challenge(const sip_msg *m, ptx *t)
     if (imssec_secagree_parse(imssec_cstr(ss), srv, 16, &ns, NULL) == IMSSEC_OK && ns)
         ue.port_ps = srv[0].port_s;
     snprintf(extra, sizeof extra, "Security-Server: %s\r\nRequire: sec-agree\r\n", ss);
-    copy_response(&b, m, www, extra);
+    copy_response(&b, m, www, extra, NULL);
     reply_to_ue(&t->in, out.protect_with, &b);
 }
 
@@ -497,7 +522,7 @@ static void on_register_response(const sip_msg *m, ptx *t)
     memset(&a, 0, sizeof a);
     memset(&o, 0, sizeof o);
     a.transport = (uint8_t)t->in.transport;
-    copy_response(&b, m, NULL, NULL);
+    copy_response(&b, m, NULL, NULL, NULL);
     if (ue.dereg && m->status == 200) {
         /* de-registration: the final response over the SAs, then every SA
          * goes (7.4.2a) */
@@ -526,6 +551,20 @@ static void on_register_response(const sip_msg *m, ptx *t)
         if (sa_ev(IMSSEC_SA_EV_SUCCESS, &a, &o, "SM12 sent: superseded (7.4.2a)") != IMSSEC_OK)
             return;
         reply_to_ue(&t->in, o.protect_with, &b);
+        if (!ue.registered) {
+            /* TS 33.328 7.1.1: e2ae when the UE indicated it (it is up to
+             * the UE) and we did (policy.e2ae) */
+            imssec_secagree_mech mech[24];
+            size_t nm = 0;
+            int ue_said = imssec_secagree_parse(imssec_cstr(ue.sec_client), mech, 24, &nm,
+                                                NULL) == IMSSEC_OK &&
+                          imssec_secagree_e2ae(mech, nm);
+            int e2ae = imssec_sa_e2ae(&sat, ue.user);
+            verify(e2ae == (ue_said && policy.e2ae), "pcscf-e2ae",
+                   "imssec_sa_e2ae() = %d: sdes-srtp;mediasec %s the UE's Security-Client and %s "
+                   "our Security-Server (TS 33.328 7.1.1)", e2ae, ue_said ? "in" : "not in",
+                   ue_said && policy.e2ae ? "in" : "not in");
+        }
         ue.registered = 1;
         ue.transport = t->in.transport;
         return;
@@ -587,8 +626,15 @@ static void relay_request_to_ue(const sip_msg *m)
     sip_b_end(&b, m->body.p, m->body.n);
     t = tx_new(branch);
     if (t) {
+        char why_[96];
         t->out_sa = ref;
         t->pending = imssec_sa_txn_begin(&sat, ref) == IMSSEC_OK;
+        if (sip_eq(m->method, "NOTIFY") && regevent_terminated(m, ue.aor, why_, sizeof why_)) {
+            /* RFC 3680: the registrar ended the registration */
+            t->method = TX_NOTIFY_DEREG;
+            ladder("    reg-event NOTIFY: %s terminated; passed on to the UE, the SAs go once "
+                   "this transaction is over (7.4.2a)", ue.aor);
+        }
     }
     sio_send_protected(&S, ref, ue.transport, 1, b.p, b.n, &conn);
     if (t)
@@ -611,10 +657,57 @@ static void relay_response_to_scscf(const sip_msg *m, ptx *t, const sio_from *fr
                 ex_dp_name(&DP, from->sa, name, sizeof name),
                 from->transport == IMSSEC_TRANSPORT_TCP ? ", on its TCP connection" : ""))
         return; /* discarded (7.1, 7.4.2a) */
-    copy_response(&b, m, NULL, NULL);
+    copy_response(&b, m, NULL, NULL, NULL);
+    ex_dp_name(&DP, t->out_sa, name, sizeof name);
+    if (m->status >= 200 && t->method == TX_NOTIFY_DEREG) {
+        /* the network-initiated de-registration: the NOTIFY went on the SAs,
+         * its response goes on to the S-CSCF, then every SA is deleted
+         * (7.4.2a: "once all the associated IMPUs are de-registered";
+         * TS 24.229 5.2.5.1: after the NOTIFY's transaction) */
+        tx_done(t);
+        sio_send_unprotected(&S, core_chan, &scscf_ip, scscf_port, b.p, b.n);
+        sa_ev(IMSSEC_SA_EV_NET_DEREG, NULL, NULL, "the network ended the registration");
+        ue.registered = 0;
+        verify(ex_dp_count(&DP, 0) == 0 && imssec_sa_count(&sat, UINT32_MAX) == 0 &&
+                   imssec_sa_state(&sat, ue.user) == IMSSEC_SA_ST_IDLE,
+               "pcscf-net-dereg",
+               "reg-event NOTIFY passed to the UE on %s, its %d sent on to the S-CSCF, then every "
+               "SA deleted (data plane %d, sa/ %u)",
+               name, m->status, ex_dp_count(&DP, 0), (unsigned)imssec_sa_count(&sat, UINT32_MAX));
+        (void)imssec_sa_user_release(&sat, ue.user);
+        ue.have_user = 0;
+        ue.done = 1;
+        return;
+    }
     if (m->status >= 200)
         tx_done(t);
     sio_send_unprotected(&S, core_chan, &scscf_ip, scscf_port, b.p, b.n);
+}
+
+/* The UE's INVITE (TS 33.328 7.2.1 steps 2, 3): the IMS-ALG takes the keys
+ * out of the offer and puts its IMS Access GW into the media path.  The
+ * answer with K12 will go back on the SA sa/ routes the response to: that
+ * is the hop of 6.2.1.2. */
+static void on_invite(const sip_msg *m, const sio_from *from)
+{
+    static char sdp[4096];
+    char hop_why[64], cid[96];
+    imssec_sa_ref back = 0;
+    sip_str c;
+    size_t n = 0;
+    int status = 488, hop;
+    (void)imssec_sa_route(&sat, ue.user, from->transport, 0, from->sa, &back);
+    hop = call_hop_confidential(&sat, back, hop_why, sizeof hop_why);
+    sip_cstr(sip_get(m, "Call-ID", 0, &c) ? c : sip_s(""), cid, sizeof cid);
+    if (call_alg_offer(&alg, cid, m->body, &my_ip, imssec_sa_e2ae(&sat, ue.user), hop, sdp,
+                       sizeof sdp, &n, &status) != 0) {
+        sip_buf r;
+        sip_b_response(&r, m, status, "Not Acceptable Here", "pcscf");
+        sip_b_end(&r, NULL, 0);
+        reply_to_ue(from, back, &r);
+        return;
+    }
+    forward_to_scscf(m, from, NULL, 0, &(sip_str){sdp, n});
 }
 
 static void on_protected(const sip_msg *m, const sio_from *from)
@@ -660,7 +753,7 @@ static void on_protected(const sip_msg *m, const sio_from *from)
             }
             state_note(before_st);
             ue.dereg = 1;
-            forward_to_scscf(m, from, "yes", 1);
+            forward_to_scscf(m, from, "yes", 1, NULL);
         } else {
             on_sm1(m, from); /* a re-registration over the current SAs (7.4) */
         }
@@ -689,7 +782,11 @@ static void on_protected(const sip_msg *m, const sio_from *from)
     }
     if (rc != IMSSEC_OK)
         return; /* discarded (7.1) */
-    forward_to_scscf(m, from, NULL, 0);
+    if (sip_eq(m->method, "INVITE") && m->body.n) {
+        on_invite(m, from);
+        return;
+    }
+    forward_to_scscf(m, from, NULL, 0, NULL);
 }
 
 static void on_unprotected(const sip_msg *m, const sio_from *from)
@@ -747,13 +844,27 @@ static void on_core(const sip_msg *m)
     } else {
         /* a response to a request of the UE: back on the set the request
          * came on, on the SA sa/ names for it (7.1, 7.4) */
+        static char sdp[4096];
         sip_buf b;
         imssec_sa_ref r = 0;
-        copy_response(&b, m, NULL, NULL);
-        if (imssec_sa_route(&sat, ue.user, t->in.transport, 0, t->in.sa, &r) != IMSSEC_OK)
+        sip_str body = m->body;
+        size_t n = 0;
+        int routed = imssec_sa_route(&sat, ue.user, t->in.transport, 0, t->in.sa, &r) == IMSSEC_OK;
+        if (t->method == TX_INVITE && m->status == 200 && m->body.n && alg.active) {
+            /* 7.2.1 steps 7, 8: the answer gets K12; it travels on r (6.2.1.2) */
+            char hop_why[64];
+            int hop = call_hop_confidential(&sat, r, hop_why, sizeof hop_why);
+            if (call_alg_answer(&alg, &S, m->body, hop, sdp, sizeof sdp, &n) != 0)
+                return; /* no answer without our key: the UE's transaction times out */
+            body = (sip_str){sdp, n};
+        }
+        copy_response(&b, m, NULL, NULL, &body);
+        if (!routed)
             verify(0, "pcscf-route", "sa/ names no SA for the response");
         else
             reply_to_ue(&t->in, r, &b);
+        if (t->method == TX_BYE && m->status >= 200)
+            call_alg_end(&alg, &S); /* the call is over: the gateway's counts */
     }
     if (m->status >= 200)
         tx_done(t);
@@ -773,7 +884,7 @@ static void on_dropped(void *user, int verdict, const imssec_errinfo *e)
 
 int main(int argc, char **argv)
 {
-    const char *pcap = arg_str(argc, argv, "pcap", NULL), *esp_sa = arg_str(argc, argv, "esp-sa", NULL);
+    const char *pcap = arg_str(argc, argv, "pcap", NULL), *esp_sa = arg_str(argc, argv, "esp-keys", NULL);
     const char *pol_text, *conf, *mode = arg_str(argc, argv, "mode", "udp");
     static char buf[SIP_MAX_MSG + 1];
     char hb[IMSSEC_ADDR_TEXT_MAX + 1];
@@ -806,6 +917,8 @@ int main(int argc, char **argv)
                                                            : IMSSEC_SECAGREE_CONF_SUPPORTED;
     /* Annex M: UDP-enc-tun needs the encapsulation socket */
     policy.udp_encap = !transport_mode;
+    /* TS 33.328 7.1.1: this network prefers e2ae (sdes-srtp;mediasec) */
+    policy.e2ae = 1;
     if (pcap)
         pcap_open(pcap);
     if (esp_sa && !(esp_sa_file = fopen(esp_sa, "a"))) {
@@ -872,6 +985,7 @@ int main(int argc, char **argv)
         else
             on_unprotected(&m, &from);
     }
+    call_alg_end(&alg, NULL);
     DP.why = "P-CSCF exits";
     imssec_sa_table_wipe(&sat);
     if (esp_sa_file)

@@ -15,10 +15,17 @@
  *   - REGISTER Expires: 0 from an integrity-protected registered UE: 200.
  * It answers MESSAGE requests with 200 and, when the body says
  * "echo: text", sends a MESSAGE with "text" back to the UE along the Path.
+ * It plays the called party of the UE's call (call.c): the offer that
+ * reaches it must be plain RTP/AVP without keys (TS 33.328 7.2.1 step 3);
+ * it answers 200 OK with plain RTP/AVP and echoes every RTP frame back
+ * as a stream of its own.  With --net-dereg, once the call is over (BYE,
+ * or the UE's "no call: ..." MESSAGE) the registrar ends the registration
+ * with a reg-event NOTIFY (RFC 3680) sent along the Path.
  *
  * Only imssec.h (aka/ digest and Milenage) plus POSIX sockets.
  */
 #include "../imssec.h"
+#include "call.h"
 #include "ladder.h"
 #include "net.h"
 #include "pcap.h"
@@ -32,12 +39,12 @@ static const char usage[] =
     "usage: scscf [--listen-ip 127.0.0.1] [--port 5070] [--k HEX] [--op HEX | --opc HEX]\n"
     "             [--impi alice@ims.example.net] [--realm ims.example.net]\n"
     "             [--sqn N] [--ind-bits 5] [--ind 0] [--expires 600] [--pcap FILE]\n"
-    "             [--timeout-ms 30000]\n"
+    "             [--net-dereg] [--timeout-ms 30000]\n"
     "An S-CSCF with a built-in HSS (see the comment at the top of scscf.c).\n";
 
 static const char *const known[] = {"listen-ip", "port", "k", "op", "opc", "impi", "realm",
                                     "sqn", "ind-bits", "ind", "expires", "pcap",
-                                    "timeout-ms", NULL};
+                                    "timeout-ms", "net-dereg!", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
@@ -61,9 +68,18 @@ static struct {
 /* Network-initiated MESSAGE transactions waiting for the UE's answer. */
 #define MAX_TX 8
 static struct {
-    int used;
+    int used, notify; /* notify: the reg-event NOTIFY that ends the registration */
     char branch[64], what[80];
 } tx[MAX_TX];
+
+/* The called party's media (one call at a time). */
+static struct {
+    int active;
+    media_ep ep;   /* its socket; ep.peer: the IMS Access GW's core side (the offer's c=/m=) */
+    unsigned rx, plain, echoed;
+    char call_id[96];
+} callee;
+static int net_dereg, dereg_sent, dereg_done;
 
 static int fd;
 static imssec_addr my_ip;
@@ -266,8 +282,9 @@ static void on_register(const sip_msg *req)
     }
 }
 
-/* Send a MESSAGE to the registered UE along its Path (RFC 3327). */
-static void message_to_ue(const char *text)
+/* Send a request to the registered UE along its Path (RFC 3327): a
+ * MESSAGE with text, or the reg-event NOTIFY that ends the registration. */
+static void request_to_ue(const char *text, int notify)
 {
     sip_buf b;
     char branch[24], tag[9], callid[17], host[64], h[IMSSEC_ADDR_TEXT_MAX + 1];
@@ -304,24 +321,121 @@ static void message_to_ue(const char *text)
     sip_token(tag, 8);
     sip_token(callid, 16);
     sip_b_init(&b);
-    sip_b_add(&b, "MESSAGE %s SIP/2.0\r\n", hss.contact);
+    sip_b_add(&b, "%s %s SIP/2.0\r\n", notify ? "NOTIFY" : "MESSAGE", hss.contact);
     sip_b_add(&b, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", addr_text(&my_ip, 1, h), my_port, branch);
     sip_b_add(&b, "Max-Forwards: 70\r\n");
     sip_b_add(&b, "Route: <%s>\r\n", hss.path);
     sip_b_add(&b, "From: <sip:service@%s>;tag=%s\r\n", hss.realm, tag);
     sip_b_add(&b, "To: <sip:%s>\r\n", hss.impi);
     sip_b_add(&b, "Call-ID: %s@%s\r\n", callid, addr_text(&my_ip, 1, h));
-    sip_b_add(&b, "CSeq: 1 MESSAGE\r\n");
-    sip_b_add(&b, "Content-Type: text/plain\r\n");
-    sip_b_end(&b, text, strlen(text));
+    if (notify) {
+        /* RFC 3680, RFC 6665 4.2.2: the registration is gone, so is the
+         * subscription (reason noresource) */
+        char body[1024];
+        size_t n = regevent_body(body, sizeof body, text, hss.contact);
+        sip_b_add(&b, "CSeq: 2 NOTIFY\r\nEvent: reg\r\n");
+        sip_b_add(&b, "Subscription-State: terminated;reason=noresource\r\n");
+        sip_b_add(&b, "Content-Type: application/reginfo+xml\r\n");
+        sip_b_end(&b, body, n);
+    } else {
+        sip_b_add(&b, "CSeq: 1 MESSAGE\r\n");
+        sip_b_add(&b, "Content-Type: text/plain\r\n");
+        sip_b_end(&b, text, strlen(text));
+    }
     for (i = 0; i < MAX_TX; i++)
         if (!tx[i].used) {
             tx[i].used = 1;
+            tx[i].notify = notify;
             snprintf(tx[i].branch, sizeof tx[i].branch, "%s", branch);
             snprintf(tx[i].what, sizeof tx[i].what, "%.70s", text);
             break;
         }
     send_to(&to, port, &b);
+}
+
+/* ---- the called party (call.c) ------------------------------------------------ */
+
+/* --net-dereg: the registrar ends the registration once the call is over
+ * (RFC 3680: a NOTIFY with the registration terminated). */
+static void end_registration(void)
+{
+    char aor[160];
+    if (!net_dereg || dereg_sent || !hss.registered)
+        return;
+    dereg_sent = 1;
+    snprintf(aor, sizeof aor, "sip:%s", hss.impi);
+    ladder("registrar: ending the registration of %s (reg-event NOTIFY)", aor);
+    request_to_ue(aor, 1);
+    hss.registered = 0;
+}
+
+static void on_invite(const sip_msg *req)
+{
+    static char sdp[1024];
+    sip_buf b;
+    sip_str c;
+    char tag[9], h[IMSSEC_ADDR_TEXT_MAX + 1];
+    size_t n;
+    int plain = sip_has(req->body, "RTP/AVP") && !sip_has(req->body, "RTP/SAVP") &&
+                !sip_has(req->body, "a=crypto") && !sip_has(req->body, "3ge2ae");
+    if (callee.active)
+        media_close(&callee.ep);
+    memset(&callee, 0, sizeof callee);
+    /* 7.2.1 step 3: what reaches the core carries no key */
+    if (!verify(plain, "call-core-offer",
+                "INVITE offer in the core: RTP/AVP, no a=crypto, no a=3ge2ae (TS 33.328 7.2.1 "
+                "step 3)") ||
+        (media_open(&callee.ep, &my_ip),
+         sdp_media_addr(req->body, &callee.ep.peer, &callee.ep.peer_port) != 0)) {
+        simple_reply(req, 488, "Not Acceptable Here");
+        return;
+    }
+    callee.active = 1;
+    sip_cstr(sip_get(req, "Call-ID", 0, &c) ? c : sip_s(""), callee.call_id, sizeof callee.call_id);
+    ladder("callee: media from %s:%u (the IMS Access GW's core side), ours on :%u",
+           addr_text(&callee.ep.peer, 1, h), callee.ep.peer_port, callee.ep.port);
+    n = sdp_plain(sdp, sizeof sdp, "bob", &my_ip, callee.ep.port);
+    sip_token(tag, 8);
+    sip_b_response(&b, req, 200, "OK", tag);
+    sip_b_add(&b, "Contact: <sip:bob@%s:%u>\r\n", addr_text(&my_ip, 1, h), my_port);
+    sip_b_add(&b, "Content-Type: application/sdp\r\n");
+    sip_b_end(&b, sdp, n);
+    reply(req, &b);
+}
+
+/* An RTP packet from the IMS Access GW: plain (6.2.1.1), echoed back. */
+static void callee_media(void)
+{
+    uint8_t pkt[MEDIA_PKT_MAX], out[MEDIA_PKT_MAX];
+    uint32_t ssrc;
+    uint16_t seq;
+    size_t off;
+    unsigned no;
+    long n = media_recv(&callee.ep, pkt, sizeof pkt, NULL, NULL);
+    if (n <= 0)
+        return;
+    callee.rx++;
+    if (media_rtp_parse(pkt, (size_t)n, &ssrc, &seq, &off) != 0 ||
+        !media_frame_check(pkt + off, (size_t)n - off, &no))
+        return;
+    callee.plain++; /* exactly header + frame: readable, no SRTP tag */
+    media_send(&callee.ep, out, media_rtp(&callee.ep, out, pkt + off, (size_t)n - off));
+    callee.echoed++;
+}
+
+static void on_bye(const sip_msg *req)
+{
+    simple_reply(req, 200, "OK");
+    if (!callee.active)
+        return;
+    verify(callee.rx > 0 && callee.plain == callee.rx && callee.echoed == callee.rx,
+           "call-rtp-core",
+           "%u RTP packets from the IMS Access GW, all plain RTP (%u readable frames of %u bytes, "
+           "no SRTP tag), %u echoed back from SSRC 0x%08x (TS 33.328 6.2.1.1)",
+           callee.rx, callee.plain, 12 + MEDIA_PAYLOAD, callee.echoed, (unsigned)callee.ep.ssrc);
+    media_close(&callee.ep);
+    callee.active = 0;
+    end_registration();
 }
 
 static void on_response(const sip_msg *rsp)
@@ -333,7 +447,13 @@ static void on_response(const sip_msg *rsp)
         return;
     for (i = 0; i < MAX_TX; i++) {
         if (tx[i].used && strcmp(tx[i].branch, via.branch) == 0) {
-            if (rsp->status >= 200) {
+            if (rsp->status >= 200 && tx[i].notify) {
+                verify(rsp->status == 200, "scscf-net-dereg",
+                       "the UE answered the reg-event NOTIFY with %d: %s is de-registered",
+                       rsp->status, tx[i].what);
+                dereg_done = 1;
+                tx[i].used = 0;
+            } else if (rsp->status >= 200) {
                 verify(rsp->status == 200, "network-message-answered", "MESSAGE \"%s\": %d",
                        tx[i].what, rsp->status);
                 tx[i].used = 0;
@@ -372,6 +492,7 @@ int main(int argc, char **argv)
     hss.sqn = arg_num(argc, argv, "sqn", 0x20);
     hss.ind_bits = (unsigned)arg_num(argc, argv, "ind-bits", 5);
     hss.ind = (unsigned)arg_num(argc, argv, "ind", 0);
+    net_dereg = arg_flag(argc, argv, "net-dereg");
     if (pcap)
         pcap_open(pcap);
     fd = net_udp(&my_ip, my_port);
@@ -389,15 +510,24 @@ int main(int argc, char **argv)
             verify(0, "scscf", "timed out waiting for the flow to finish");
             break;
         }
-        if (net_wait(&fd, 1, (int)(deadline - now)) < 0 ||
-            (n = net_recvfrom(fd, buf, sizeof buf - 1, &src, &sport)) <= 0)
-            continue;
+        {
+            int fds[2] = {fd, callee.active ? callee.ep.fd : -1};
+            int k = net_wait(fds, callee.active ? 2 : 1, (int)(deadline - now));
+            if (k == 1) {
+                callee_media();
+                continue;
+            }
+            if (k < 0 || (n = net_recvfrom(fd, buf, sizeof buf - 1, &src, &sport)) <= 0)
+                continue;
+        }
         if (sip_parse(&m, (const char *)buf, (size_t)n) != 0) {
             ladder("dropped a datagram that is not SIP from %s:%u", addr_text(&src, 1, h), sport);
             continue;
         }
         if (!m.is_request) {
             on_response(&m);
+            if (dereg_done)
+                done = 1; /* the network ended the registration: the flow is over */
             continue;
         }
         if (sip_eq(m.method, "REGISTER")) {
@@ -414,7 +544,15 @@ int main(int argc, char **argv)
             ladder("MESSAGE from the UE: \"%s\"", text);
             simple_reply(&m, 200, "OK");
             if (strncmp(text, "echo: ", 6) == 0)
-                message_to_ue(text + 6);
+                request_to_ue(text + 6, 0);
+            if (strncmp(text, "no call: ", 9) == 0)
+                end_registration(); /* the UE set up no call (call.c) */
+        } else if (sip_eq(m.method, "INVITE")) {
+            on_invite(&m);
+        } else if (sip_eq(m.method, "ACK")) {
+            ladder("callee: ACK, the call is up");
+        } else if (sip_eq(m.method, "BYE")) {
+            on_bye(&m);
         } else {
             simple_reply(&m, 405, "Method Not Allowed");
         }

@@ -158,6 +158,22 @@ int sio_add_stream(sio *s, int fd, const imssec_addr *peer, unsigned peer_port)
     return i;
 }
 
+int sio_add_hook(sio *s, int fd, sio_hook_fn fn, void *user)
+{
+    int i = sio_chan_new(s, fd, SIO_CH_HOOK, 0);
+    if (i >= 0) {
+        s->chan[i].hook = fn;
+        s->chan[i].hook_user = user;
+    }
+    return i;
+}
+
+void sio_remove_hook(sio *s, int chan)
+{
+    if (chan >= 0 && chan < SIO_CHANS && s->chan[chan].kind == SIO_CH_HOOK)
+        s->chan[chan].kind = SIO_CH_FREE; /* the socket is the caller's to close */
+}
+
 static void sio_chan_close(sio *s, int i, const char *why)
 {
     char t[IMSSEC_ADDR_TEXT_MAX + 1];
@@ -292,6 +308,10 @@ static int sio_chan_in(sio *s, int i, char *buf, size_t cap, size_t *len, sio_fr
 {
     sio_chan *c = &s->chan[i];
     long n;
+    if (c->kind == SIO_CH_HOOK) {
+        c->hook(c->hook_user, c->fd);
+        return 0;
+    }
     if (c->kind == SIO_CH_LISTEN) {
         imssec_addr peer;
         unsigned port;
@@ -358,6 +378,7 @@ int sio_recv(sio *s, int timeout_ms, char *buf, size_t cap, size_t *len, sio_fro
             static const uint8_t ka = 0xff;
             s->dp->keepalive_due = 0;
             if (s->dp->ka_port) {
+                s->dp->keepalives++;
                 ladder("    NAT keepalive to the P-CSCF (M.7.2)");
                 pcap_udp(&s->dp->local, s->dp->local_port, &s->dp->ka_to, s->dp->ka_port, &ka, 1);
                 net_sendto(s->dp->fd, &s->dp->ka_to, s->dp->ka_port, &ka, 1);

@@ -42,8 +42,12 @@ typedef struct sio_from {
     tl_conn *conn;           /* protected TCP: the connection */
 } sio_from;
 
-#define SIO_CHANS 8
-enum sio_chan_kind { SIO_CH_FREE = 0, SIO_CH_UDP, SIO_CH_TCP, SIO_CH_LISTEN };
+#define SIO_CHANS 10
+enum sio_chan_kind { SIO_CH_FREE = 0, SIO_CH_UDP, SIO_CH_TCP, SIO_CH_LISTEN, SIO_CH_HOOK };
+
+/* A socket that is not SIP (a call's media, media.h): sio_recv() polls it
+ * with the others and calls this when it is readable. */
+typedef void (*sio_hook_fn)(void *user, int fd);
 
 typedef struct sio_chan {
     int kind;                /* enum sio_chan_kind */
@@ -51,6 +55,8 @@ typedef struct sio_chan {
     imssec_addr local, peer; /* TCP: the two ends */
     unsigned local_port, peer_port;
     uint32_t tx, rx;         /* TCP: bytes sent / received (the capture's relative seq / ack) */
+    sio_hook_fn hook;        /* SIO_CH_HOOK */
+    void *hook_user;
     char buf[2 * SIP_MAX_MSG];
     size_t len;              /* TCP: received, not yet a whole message */
 } sio_chan;
@@ -78,6 +84,11 @@ void sio_init(sio *s, int role, imssec_sa_table *t, ex_dp *dp, const imssec_io *
 int sio_add_udp(sio *s, int fd, int core);
 int sio_add_listener(sio *s, int fd);
 int sio_add_stream(sio *s, int fd, const imssec_addr *peer, unsigned peer_port);
+/* Poll fd in sio_recv() too and call fn(user, fd) when it is readable (the
+ * socket stays the caller's); sio_remove_hook() stops that.  Returns the
+ * channel or -1. */
+int sio_add_hook(sio *s, int fd, sio_hook_fn fn, void *user);
+void sio_remove_hook(sio *s, int chan);
 
 /* The next SIP message, copied into buf[0..*len) (NUL-terminated), within
  * timeout_ms.  Runs the TCP timers and imssec_sa_tick() meanwhile.

@@ -18,7 +18,13 @@
  *      MESSAGE is still unanswered: its response goes over the old SAs,
  *      which are deleted afterwards; the next messages use the new SAs
  *      (7.4).  Over TCP the old client connection is closed (FIN);
- *   6. de-registration: every SA deleted after the final response.
+ *   6. a call (call.c): INVITE with an e2ae SDP offer (TS 33.328 7.2.1),
+ *      the IMS-ALG's answer checked, ACK, SRTP with the P-CSCF's IMS Access
+ *      GW, BYE; with SAs that do not encrypt the key is refused (6.2.1.2)
+ *      and no call is set up;
+ *   7. de-registration: every SA deleted after the final response; or
+ *      (--net-dereg) the network ends the registration with a reg-event
+ *      NOTIFY, answered on the SAs, then every SA is deleted.
  * TS 33.203 7.1 port use: the UE receives on port_us (it is the Via
  * sent-by and the Contact of its protected requests) and, over UDP, sends
  * everything from port_uc; over TCP a request opens a connection from
@@ -31,6 +37,7 @@
  * Only imssec.h plus POSIX (through the files of examples/).
  */
 #include "../imssec.h"
+#include "call.h"
 #include "ipsec.h"
 #include "ladder.h"
 #include "net.h"
@@ -49,7 +56,8 @@ static const char usage[] =
     "          [--ip 127.0.0.1] [--private-ip ADDR] [--pcscf-ip 127.0.0.1]\n"
     "          [--pcscf-port 5060] [--encap-port 4500] [--expires 600]\n"
     "          [--transport udp|tcp] [--mode udp|transport] [--from-5060] [--single-offer]\n"
-    "          [--expect ok|mac-failure] [--pcap FILE] [--esp-sa FILE] [--timeout-ms 30000]\n"
+    "          [--expect ok|mac-failure] [--net-dereg] [--frames 100] [--keepalive-ms 20000]\n"
+    "          [--pcap FILE] [--esp-keys FILE] [--timeout-ms 30000]\n"
     "A UE with a software ISIM (see the comment at the top of ue.c).\n"
     "  --ip          the address the UE's sockets use\n"
     "  --private-ip  the address it believes it has (Via, Contact); another one than\n"
@@ -59,13 +67,18 @@ static const char usage[] =
     "  --transport   SIP over UDP or TCP (TS 33.203 7.1 has rules for both)\n"
     "  --from-5060   send the unprotected REGISTER from port 5060\n"
     "  --single-offer  one mechanism in Security-Client (some P-CSCFs read only the first)\n"
+    "  --net-dereg   at the end wait for the network to de-register us (reg-event NOTIFY)\n"
+    "  --frames      20 ms RTP frames the call sends (0: no call)\n"
+    "  --keepalive-ms  NAT keepalive interval (M.7.2; RFC 3948: 20 s)\n"
+    "  --esp-keys    append each SA's keys as options of `imssec wireshark-esp-sa`\n"
     "  --timeout-ms  how long to wait for each answer\n";
 
 static const char *const known[] = {
     "k",          "op",          "opc",         "impi",       "impu",    "realm",
     "sqn-ms",     "ind-bits",    "algs",        "private-ip", "ip",      "pcscf-ip",
-    "pcscf-port", "encap-port",  "expires",     "expect",     "pcap",    "esp-sa",
-    "timeout-ms", "transport",   "mode",        "from-5060!", "single-offer!", NULL};
+    "pcscf-port", "encap-port",  "expires",     "expect",     "pcap",    "esp-keys",
+    "timeout-ms", "transport",   "mode",        "from-5060!", "single-offer!", "net-dereg!",
+    "frames",     "keepalive-ms", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
@@ -106,6 +119,7 @@ static struct {
     sio_from held_from;
     int net_msgs, last_net_set;
     unsigned msg_cseq;
+    int net_dereg;         /* a reg-event NOTIFY ended the registration */
 } ue;
 
 /* The Via transport token (RFC 3261 20.42) of the transport in use. */
@@ -241,6 +255,39 @@ static void answer_net_message(const char *raw, size_t n, const sio_from *from)
     send_msg(out, 0, &b);
 }
 
+/* A reg-event NOTIFY (RFC 3680) that sa/ accepted (MSG_IN, 7.1): when it
+ * ends our registration, the 200 OK goes on the SA imssec_sa_route()
+ * names for the response, then every SA is deleted (7.4.1a: "once all the
+ * IMPUs are de-registered"; TS 24.229 5.1.1.7: after the NOTIFY's
+ * transaction).  The demo's UE has not SUBSCRIBEd (TS 24.229 5.1.1.3):
+ * the NOTIFY stands for one of that subscription. */
+static void on_notify(const sip_msg *m, const sio_from *from)
+{
+    char why_[96], in[96], on[96];
+    imssec_sa_ref out = 0;
+    sip_buf b;
+    int rc, ok;
+    ok = regevent_terminated(m, ue.impu, why_, sizeof why_);
+    sip_b_response(&b, m, 200, "OK", "ue1");
+    sip_b_end(&b, NULL, 0);
+    rc = imssec_sa_route(&ue.sat, ue.user, from->transport, 0, from->sa, &out);
+    ex_dp_name(&ue.dp, from->sa, in, sizeof in);
+    ex_dp_name(&ue.dp, out, on, sizeof on);
+    if (rc != IMSSEC_OK || send_msg(out, 0, &b) != 0 || !ok) {
+        verify(0, "net-dereg", "NOTIFY: %s, response route %s", why_, imssec_errname(rc));
+        return;
+    }
+    sa_ev(IMSSEC_SA_EV_NET_DEREG, NULL, NULL, "the network ended the registration");
+    ue.net_dereg = 1;
+    verify(ex_dp_count(&ue.dp, 0) == 0 && imssec_sa_count(&ue.sat, UINT32_MAX) == 0 &&
+               imssec_sa_state(&ue.sat, ue.user) == IMSSEC_SA_ST_IDLE,
+           "net-dereg",
+           "reg-event NOTIFY (Subscription-State: terminated, %s terminated) on %s, accepted "
+           "by sa/ (MSG_IN, the 7.1 carrier); "
+           "200 OK sent on %s, then every SA deleted (data plane %d, sa/ %u)",
+           ue.impu, in, on, ex_dp_count(&ue.dp, 0), (unsigned)imssec_sa_count(&ue.sat, UINT32_MAX));
+}
+
 /* A request from the network arrived while we wait for something else. */
 static void on_net_request(const sip_msg *m, const sio_from *from)
 {
@@ -249,6 +296,10 @@ static void on_net_request(const sip_msg *m, const sio_from *from)
     if (rc != IMSSEC_OK) {
         ladder("    %.*s %s: discarded (7.1 item 4)", (int)m->method.n, m->method.p,
                from->kind == SIO_PROT ? "on the wrong SA" : "unprotected");
+        return;
+    }
+    if (sip_eq(m->method, "NOTIFY")) {
+        on_notify(m, from);
         return;
     }
     if (!sip_eq(m->method, "MESSAGE")) {
@@ -652,6 +703,47 @@ static int deregister(void)
                   ex_dp_count(&ue.dp, 0), (unsigned)imssec_sa_count(&ue.sat, UINT32_MAX));
 }
 
+/* ---- the call and the network's de-registration ---------------------------------- */
+
+/* One SIP message handled as between the steps (call.c's media loop). */
+static int poll_sip(int timeout_ms)
+{
+    sip_msg m;
+    sio_from from;
+    if (recv_msg(&m, &from, timeout_ms) != 0)
+        return 0;
+    if (m.is_request)
+        on_net_request(&m, &from);
+    else
+        ladder("a response nobody waits for ignored");
+    return 1;
+}
+
+/* 6: the call of call.c over our SAs and SIP I/O */
+static int call(int argc, char **argv)
+{
+    char call_id[64];
+    const call_ue_env e = {
+        .sat = &ue.sat, .user = ue.user, .dp = &ue.dp, .io = &ue.io, .lib_io = &io,
+        .transport = ue.transport, .ip = *own_ip(), .sock_ip = ue.my_ip, .pcscf_ip = ue.pcscf_ip,
+        .port_us = ue.port_us, .impu = ue.impu, .realm = ue.realm, .user_part = ue.user_part,
+        .service_route = ue.service_route, .tag = ue.from_tag, .call_id = call_id,
+        .frames = (unsigned)arg_num(argc, argv, "frames", 100), .send = send_msg,
+        .wait = wait_response, .msg_in = msg_in, .poll = poll_sip, .message = send_message};
+    snprintf(call_id, sizeof call_id, "call-%s", ue.call_id);
+    return call_ue(&e);
+}
+
+/* 7 (--net-dereg): the S-CSCF ends the registration (on_notify). */
+static void wait_net_dereg(void)
+{
+    uint64_t end = net_now_ms() + (uint64_t)ue.timeout_ms;
+    while (!ue.net_dereg && net_now_ms() < end)
+        poll_sip((int)(end - net_now_ms()));
+    if (!ue.net_dereg)
+        verify(0, "net-dereg", "no reg-event NOTIFY ended the registration");
+}
+
 /* ---- the session ---------------------------------------------------------------- */
 
 /* 4: two things the P-CSCF must refuse: the same ESP packet again
@@ -739,7 +831,7 @@ static void setup(int argc, char **argv)
 {
     uint8_t k[16], op[16];
     const char *t = arg_str(argc, argv, "transport", "udp"), *mode = arg_str(argc, argv, "mode", "udp");
-    const char *pcap = arg_str(argc, argv, "pcap", NULL), *esp_sa = arg_str(argc, argv, "esp-sa", NULL);
+    const char *pcap = arg_str(argc, argv, "pcap", NULL), *esp_sa = arg_str(argc, argv, "esp-keys", NULL);
     const char *at;
     uint64_t sqn_ms;
     FILE *esp_sa_file = NULL;
@@ -798,6 +890,8 @@ static void setup(int argc, char **argv)
     ue.offer.modes = ue.modes;
     ue.offer.n_modes = ue.mode == IMSSEC_MODE_UDP_ENC_TUN ? 2 : 1;
     ue.offer.single = arg_flag(argc, argv, "single-offer");
+    /* TS 33.328 7.1.1: "e2ae-security supported by UE" (sdes-srtp;mediasec) */
+    ue.offer.e2ae = 1;
 
     /* the network */
     ue.transport = imssec_transport_from_name(imssec_cstr(t));
@@ -843,6 +937,7 @@ static void setup(int argc, char **argv)
         int rc;
         memset(&e, 0, sizeof e);
         imssec_sa_config_init(&cfg, IMSSEC_SA_ROLE_UE);
+        cfg.keepalive_ms = (uint32_t)arg_num(argc, argv, "keepalive-ms", cfg.keepalive_ms);
         rc = imssec_sa_table_setup(&ue.sat, &cfg, &ue.dp.cb, &io, 1, 4, ue.sa_mem,
                                    sizeof ue.sa_mem, &e);
         if (rc == IMSSEC_OK)
@@ -905,6 +1000,9 @@ int main(int argc, char **argv)
         verify(0, "register", "registration failed: %d", status);
         goto out;
     }
+    verify(imssec_sa_e2ae(&ue.sat, ue.user) == 1, "e2ae",
+           "imssec_sa_e2ae() = 1: our Security-Client and the P-CSCF's Security-Server both "
+           "carried sdes-srtp;mediasec (TS 33.328 7.1.1)");
     /* 4: MESSAGE both ways over the SAs */
     ue.dp.remember = 1; /* its first ESP packet, for the replay below */
     if (send_message("hello from the UE") != 200)
@@ -936,8 +1034,13 @@ int main(int argc, char **argv)
         verify(cur && ue.last_net_set == ex_dp_set_of(&ue.dp, cur), "switch-over",
                "the network's MESSAGE came over set %d, the new SAs", ue.last_net_set);
     }
-    /* 8: de-registration */
-    deregister();
+    /* 6, 7: the call, then the end of the registration */
+    if (arg_num(argc, argv, "frames", 100) && call(argc, argv) != 0)
+        goto out;
+    if (arg_flag(argc, argv, "net-dereg"))
+        wait_net_dereg();
+    else
+        deregister();
 out:
     ue.dp.why = "UE exits";
     imssec_sa_table_wipe(&ue.sat);

@@ -285,8 +285,12 @@ IMSSEC_API int imssec_sdes_parse(imssec_str value, imssec_sdes_crypto *out, imss
     cur.n = value.n;
     cur.i = 0;
     cur.why = NULL;
+    /* the attribute value, with or without its name ("a=crypto:" in SDP,
+     * "crypto:" as tshark and many logs print it) */
     if (value.n >= 9 && memcmp(value.p, "a=crypto:", 9) == 0)
         cur.i = 9;
+    else if (value.n >= 7 && memcmp(value.p, "crypto:", 7) == 0)
+        cur.i = 7;
     memset(&c, 0, sizeof c);
     /* tag */
     start = cur.i;

@@ -837,6 +837,39 @@ static imssec_srtp_stream *srtp_commit_stream(imssec_srtp_session *s, imssec_srt
 
 /* ---- SRTP ------------------------------------------------------------------------------ */
 
+/* The stream a packet of `ssrc` goes out on: the known one (*st), or with
+ * auto_streams a provisional fresh one (*prov) and the free slot it will
+ * take once the packet is protected (*slot); nothing is created here. */
+static int srtp_out_stream(imssec_srtp_session *s, uint32_t ssrc, imssec_srtp_stream **st,
+                           imssec_srtp_stream **slot, imssec_srtp_stream *prov,
+                           imssec_errinfo *err)
+{
+    *st = srtp_find(s, ssrc);
+    if (*st)
+        return IMSSEC_OK;
+    if (!s->auto_streams_)
+        return srtp_no_stream(s, err, 0);
+    *slot = srtp_free_slot(s, ssrc);
+    if (!*slot)
+        return srtp_no_stream(s, err, 1);
+    srtp_stream_fresh(prov, ssrc);
+    return IMSSEC_OK;
+}
+
+/* The same inbound: the slot is taken only after the packet authenticated
+ * (a forged SSRC creates nothing). */
+static int srtp_in_stream(imssec_srtp_session *s, uint32_t ssrc, imssec_srtp_stream **st,
+                          imssec_srtp_stream *prov, imssec_errinfo *err)
+{
+    *st = srtp_find(s, ssrc);
+    if (*st)
+        return IMSSEC_OK;
+    if (!s->auto_streams_)
+        return srtp_no_stream(s, err, 0);
+    srtp_stream_fresh(prov, ssrc);
+    return IMSSEC_OK;
+}
+
 IMSSEC_API int imssec_srtp_protect(imssec_srtp_session *s, uint8_t *pkt, size_t pkt_len,
                                    size_t pkt_cap, size_t *out_len, imssec_errinfo *err)
 {
@@ -868,14 +901,10 @@ IMSSEC_API int imssec_srtp_protect(imssec_srtp_session *s, uint8_t *pkt, size_t 
     }
     if (!srtp_key_alive(key, 0))
         return srtp_expired(s, err, 0);
-    st = srtp_find(s, ssrc);
-    if (!st) {
-        if (!s->auto_streams_)
-            return srtp_no_stream(s, err, 0);
-        slot = srtp_free_slot(s, ssrc);
-        if (!slot)
-            return srtp_no_stream(s, err, 1);
-        srtp_stream_fresh(&prov, ssrc);
+    {
+        int rs = srtp_out_stream(s, ssrc, &st, &slot, &prov, err);
+        if (rs != IMSSEC_OK)
+            return rs;
     }
     index = srtp_estimate(st ? st : &prov, seq, &delta, &step);
     if (st && st->rtp_have_) {
@@ -967,11 +996,10 @@ IMSSEC_API int imssec_srtp_unprotect(imssec_srtp_session *s, uint8_t *pkt, size_
     if (!key)
         return srtp_no_key(s, err);
     end = pkt_len - tl - ml; /* the end of the authenticated portion (GCM: of the ciphertext) */
-    st = srtp_find(s, ssrc);
-    if (!st) {
-        if (!s->auto_streams_)
-            return srtp_no_stream(s, err, 0);
-        srtp_stream_fresh(&prov, ssrc);
+    {
+        int rs = srtp_in_stream(s, ssrc, &st, &prov, err);
+        if (rs != IMSSEC_OK)
+            return rs;
     }
     if (carry) /* RFC 4771: ROC_sender leads the tag */
         index = srtp_rcc_index(st ? st : &prov, isc_be32(pkt + pkt_len - tl), seq, &delta);
@@ -1072,14 +1100,10 @@ IMSSEC_API int imssec_srtp_protect_rtcp(imssec_srtp_session *s, uint8_t *pkt, si
     }
     if (!srtp_key_alive(key, 1))
         return srtp_expired(s, err, 1);
-    st = srtp_find(s, ssrc);
-    if (!st) {
-        if (!s->auto_streams_)
-            return srtp_no_stream(s, err, 0);
-        slot = srtp_free_slot(s, ssrc);
-        if (!slot)
-            return srtp_no_stream(s, err, 1);
-        srtp_stream_fresh(&prov, ssrc);
+    {
+        int rs = srtp_out_stream(s, ssrc, &st, &slot, &prov, err);
+        if (rs != IMSSEC_OK)
+            return rs;
     }
     index = st ? st->rtcp_next_ : 0;
     if (index > SRTP_RTCP_INDEX_MASK)
@@ -1166,11 +1190,10 @@ IMSSEC_API int imssec_srtp_unprotect_rtcp(imssec_srtp_session *s, uint8_t *pkt, 
         return srtp_verdict(s, err, IMSSEC_E_MALFORMED,
                             "SRTCP E flag differs from the session's encryption setting",
                             "RFC 3711 3.4; RFC 4568 6.3.2");
-    st = srtp_find(s, ssrc);
-    if (!st) {
-        if (!s->auto_streams_)
-            return srtp_no_stream(s, err, 0);
-        srtp_stream_fresh(&prov, ssrc);
+    {
+        int rs = srtp_in_stream(s, ssrc, &st, &prov, err);
+        if (rs != IMSSEC_OK)
+            return rs;
     }
     delta = (int64_t)index - (int64_t)(st ? st->rtcp_top_ : 0);
     if (st && srtp_ring_check(st->rtcp_ring_, s->srtcp_window_, st->rtcp_have_, index, delta) !=

@@ -105,6 +105,140 @@ static int sa_esp_remove(void *user, const imssec_sa_info *sa, imssec_errinfo *e
     return 0;
 }
 
+/* ---- restart: the pool's sequence state ------------------------------------ */
+
+#define SA_POOL_SNAP_REC 17 /* handle u32 | spi u32 | dir u8 | seq u64 */
+
+IMSSEC_API int imssec_sa_esp_pool_snapshot(const imssec_sa_esp_pool *p, uint8_t *out,
+                                           size_t out_cap, size_t *out_len)
+{
+    size_t i, n = 0, need, o = 12;
+    if (!p || !out_len || (out_cap && !out))
+        return IMSSEC_E_PARAM;
+    for (i = 0; i < p->cap; i++)
+        n += imssec_esp_sa_spi(&p->sas[i]) != 0;
+    need = 12 + n * SA_POOL_SNAP_REC + 32;
+    *out_len = need;
+    if (need > out_cap)
+        return IMSSEC_E_SPACE;
+    memcpy(out, "ISEP", 4);
+    isc_put_be32(out + 4, 1); /* version */
+    isc_put_be32(out + 8, (uint32_t)n);
+    for (i = 0; i < p->cap; i++) {
+        imssec_esp_params ep;
+        uint64_t seq;
+        if (imssec_esp_sa_spi(&p->sas[i]) == 0 ||
+            imssec_esp_sa_describe(&p->sas[i], &ep) != IMSSEC_OK)
+            continue;
+        seq = imssec_esp_sa_seq(&p->sas[i]);
+        isc_put_be32(out + o, (uint32_t)(i + 1));
+        isc_put_be32(out + o + 4, ep.spi);
+        out[o + 8] = (uint8_t)ep.dir;
+        isc_put_be32(out + o + 9, (uint32_t)(seq >> 32));
+        isc_put_be32(out + o + 13, (uint32_t)seq);
+        o += SA_POOL_SNAP_REC;
+    }
+    isc_hash_once(ISC_SHA256, out, o, out + o);
+    return IMSSEC_OK;
+}
+
+/* The record of slot `handle` in a checked snapshot, or NULL. */
+static const uint8_t *sa_pool_rec(const uint8_t *in, uint32_t n, uint64_t handle)
+{
+    uint32_t k;
+    for (k = 0; k < n; k++) {
+        const uint8_t *r = in + 12 + (size_t)k * SA_POOL_SNAP_REC;
+        if (isc_be32(r) == handle)
+            return r;
+    }
+    return NULL;
+}
+
+IMSSEC_API int imssec_sa_esp_pool_restore(imssec_sa_esp_pool *p, const imssec_sa_table *t,
+                                          const uint8_t *in, size_t len, uint64_t seq_margin,
+                                          imssec_errinfo *err)
+{
+    uint8_t h[32];
+    uint32_t n, set;
+    int w, rc = IMSSEC_OK;
+    if (!p || !t || !t->users_ || (!in && len))
+        return isc_fail_param(err, "p / t / in", "NULL argument");
+    if (len < 44 || memcmp(in, "ISEP", 4) != 0 || isc_be32(in + 4) != 1)
+        return isc_fail(err, IMSSEC_E_SYNTAX, "not a pool snapshot", NULL);
+    n = isc_be32(in + 8);
+    if (n > (len - 44) / SA_POOL_SNAP_REC || len != 44 + (size_t)n * SA_POOL_SNAP_REC)
+        return isc_fail(err, IMSSEC_E_SYNTAX, "truncated pool snapshot", NULL);
+    isc_hash_once(ISC_SHA256, in, len - 32, h);
+    if (!isc_ct_eq(h, in + len - 32, 32))
+        return isc_fail(err, IMSSEC_E_SYNTAX, "pool snapshot corrupted", NULL);
+    if (n > p->cap)
+        return isc_fail(err, IMSSEC_E_SPACE, "the pool is smaller than the snapshot's", NULL);
+    for (set = 0; set < t->set_cap_ && rc == IMSSEC_OK; set++) {
+        if (!t->sets_[set].used_)
+            continue;
+        for (w = 0; w < 4 && rc == IMSSEC_OK; w++) {
+            imssec_sa_info info;
+            imssec_esp_params ep;
+            const uint8_t *r;
+            uint64_t seq;
+            imssec_esp_sa *e;
+            sa_info_fill(t, set, w, &info);
+            r = sa_pool_rec(in, n, info.handle);
+            if (!r || info.handle > p->cap || isc_be32(r + 4) != info.spi ||
+                r[8] != (info.inbound ? IMSSEC_ESP_INBOUND : IMSSEC_ESP_OUTBOUND)) {
+                rc = isc_fail(err, IMSSEC_E_SYNTAX,
+                              "an SA of the table has no matching record in the pool snapshot",
+                              NULL);
+                isc_wipe(&info, sizeof info);
+                break;
+            }
+            e = &p->sas[info.handle - 1];
+            seq = (uint64_t)isc_be32(r + 9) << 32 | isc_be32(r + 13);
+            imssec_esp_params_init(&ep);
+            ep.spi = info.spi;
+            ep.dir = info.inbound ? IMSSEC_ESP_INBOUND : IMSSEC_ESP_OUTBOUND;
+            ep.mode = info.mode;
+            ep.alg = info.alg;
+            ep.ealg = info.ealg;
+            ep.auth_key = info.ik;
+            ep.auth_key_len = info.ik_len;
+            ep.enc_key = info.ck;
+            ep.enc_key_len = info.ck_len;
+            ep.src = info.src;
+            ep.dst = info.dst;
+            if (p->outer_local.len) {
+                if (info.inbound)
+                    ep.dst = p->outer_local;
+                else
+                    ep.src = p->outer_local;
+            }
+            ep.sport = info.encap_sport ? info.encap_sport : SA_ENCAP_PORT;
+            ep.dport = info.encap_dport ? info.encap_dport : SA_ENCAP_PORT;
+            if (p->replay_window)
+                ep.replay_window = p->replay_window;
+            /* 3.3.3: never send a number twice; inbound: nothing at or
+             * below the saved top */
+            ep.seq = info.inbound ? seq : (seq > UINT32_MAX - seq_margin ? UINT32_MAX : seq + seq_margin);
+            if (imssec_esp_sa_spi(e) != 0) {
+                rc = isc_fail(err, IMSSEC_E_SYNTAX, "two SAs name one pool slot", NULL);
+            } else {
+                rc = imssec_esp_sa_setup(e, &ep, err);
+                if (rc == IMSSEC_OK)
+                    p->used++;
+            }
+            isc_wipe(&ep, sizeof ep);
+            isc_wipe(&info, sizeof info);
+        }
+    }
+    if (rc != IMSSEC_OK) {
+        size_t i;
+        for (i = 0; i < p->cap; i++)
+            imssec_esp_sa_wipe(&p->sas[i]);
+        p->used = 0;
+    }
+    return rc;
+}
+
 IMSSEC_API void imssec_sa_esp_callbacks(imssec_sa_callbacks *cb, imssec_sa_esp_pool *p)
 {
     memset(cb, 0, sizeof *cb);

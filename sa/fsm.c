@@ -85,6 +85,15 @@ static const sa_rule *sa_rule_find(int role, int state, int event)
     return NULL;
 }
 
+IMSSEC_API int imssec_sa_confidential(const imssec_sa_table *t, imssec_sa_ref sa)
+{
+    uint32_t set;
+    if (!t)
+        return 0;
+    set = sa_ref_set(t, sa, NULL);
+    return set != UINT32_MAX && t->sets_[set].ealg_ != IMSSEC_EALG_NULL;
+}
+
 IMSSEC_API int imssec_sa_e2ae(const imssec_sa_table *t, uint32_t user_idx)
 {
     if (!t || user_idx >= t->user_cap_ || !t->users_[user_idx].used_)

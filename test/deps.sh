@@ -20,10 +20,11 @@ build_pkgs="gcc make libmbedtls-dev"
 # ESP; tshark: decodes our headers and packets; gcc-multilib + qemu-user: the
 # -m32 build and a way to run it (this kind of machine's kernel cannot exec
 # i386 programs); user-mode-linux, busybox-static, iproute2, kmod:
-# the Linux-kernel ESP peer.
+# the Linux-kernel ESP peer; iptables: the guest's NAT for the XFRM adapter's
+# Annex M runs (test/peer/sa-xfrm.sh).
 test_pkgs="$build_pkgs clang libclang-rt-14-dev valgrind python3 libosmocore-dev tshark
   gcc-multilib qemu-user user-mode-linux busybox-static iproute2 kmod python3-scapy
-  libsrtp2-dev python3-cryptography"
+  libsrtp2-dev python3-cryptography iptables"
 
 case $mode in
 build) want=$build_pkgs ;;

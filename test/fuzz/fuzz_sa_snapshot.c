@@ -68,6 +68,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (imssec_sa_table_check(&t) != IMSSEC_OK)
         abort();
+    /* the same bytes as a data-plane pool snapshot for this table: a
+     * verdict, and an empty pool on refusal */
+    {
+        static imssec_esp_sa esp[48];
+        imssec_sa_esp_pool pool;
+        imssec_sa_esp_pool_init(&pool, esp, 48);
+        rc = imssec_sa_esp_pool_restore(&pool, &t, in, n, 16, NULL);
+        if (rc != IMSSEC_OK && (pool.used != 0 || (rc != IMSSEC_E_SYNTAX && rc != IMSSEC_E_SPACE &&
+                                                   rc != IMSSEC_E_PARAM && rc != IMSSEC_E_UNSUPPORTED)))
+            abort();
+        for (rc = 0; rc < 48; rc++)
+            imssec_esp_sa_wipe(&esp[rc]);
+    }
     if (imssec_sa_snapshot(&t, 1, snap, sizeof snap, &n2) != IMSSEC_OK)
         abort();
     if (imssec_sa_restore(&t, snap, n2) != IMSSEC_OK)

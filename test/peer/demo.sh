@@ -3,7 +3,9 @@
 # and S-CSCF/HSS examples run the whole flow and each variation must end with
 # the verified outcome, not only exit 0.  Wireshark (tshark) is the
 # independent peer for the packets: it must verify every ESP ICV and decrypt
-# the SIP requests with the keys the examples logged.
+# the SIP requests with the keys the examples logged (its esp_sa table made
+# by `imssec wireshark-esp-sa`), and, after the call, find SRTP with auth
+# tags on the UE's leg (from the SDP inside ESP) and plain RTP in the core.
 # Prints PASS/FAIL/SKIP lines; always exits 0 (the runner counts the lines).
 set -u
 cd "$(dirname "$0")/../.."
@@ -11,7 +13,7 @@ BUILD=${BUILD:-build}
 OUTB=$BUILD/peer/demo
 mkdir -p "$OUTB"
 
-if ! out=$(make -s BUILD="$BUILD" examples 2>&1); then
+if ! out=$(make -s BUILD="$BUILD" examples "$BUILD/imssec" 2>&1); then
     echo "FAIL demo-build: make examples failed: $(echo "$out" | grep -m1 -E 'error|undefined' || echo "$out" | tail -n 1)"
     exit 0
 fi
@@ -43,7 +45,9 @@ run() {
     fi
     if [ $ok = 1 ]; then echo "PASS demo-$name"; else echo "FAIL demo-$name: $why (log: $log)"; fi
     if [ $ok = 1 ] && [ "$HAVE_TSHARK" = 1 ]; then
-        if grep -q '  VERIFIED capture:' "$log"; then
+        if grep -q '| VERIFIED call-srtp-ue:' "$log" && ! grep -q '  VERIFIED capture-srtp-decrypted:' "$log"; then
+            echo "FAIL demo-$name-tshark: $(grep -m1 'capture-srtp' "$log" || echo 'no SRTP verdict for the call')"
+        elif grep -q '  VERIFIED capture:' "$log"; then
             echo "PASS demo-$name-tshark"
         else
             echo "FAIL demo-$name-tshark: $(grep -m1 'capture' "$log" || echo 'no capture verdict')"
@@ -51,18 +55,43 @@ run() {
     fi
 }
 
-COMMON=("VERIFIED register:" "VERIFIED ue-message:" "VERIFIED network-message:"
+REG=("VERIFIED register:" "VERIFIED ue-message:" "VERIFIED network-message:"
     "VERIFIED reregister:" "VERIFIED pending-on-old-sa:" "VERIFIED old-sa-deleted:"
     "VERIFIED pcscf-switch-over:" "VERIFIED pcscf-protected-register:" "VERIFIED scscf-auth:"
-    "VERIFIED switch-over:" "VERIFIED pcscf-dereg:" "VERIFIED deregister: 200: every SA deleted (data plane 0, sa/ 0)")
+    "VERIFIED switch-over:")
+COMMON=("${REG[@]}" "VERIFIED pcscf-dereg:" "VERIFIED deregister: 200: every SA deleted (data plane 0, sa/ 0)")
+# The call after registration (TS 33.328 7.1.1, 7.2.1): e2ae indicated at
+# both ends, the UE's offer, the IMS-ALG's two rewrites, plain RTP/AVP in
+# the core, SRTP between the UE and the IMS Access GW, RTP behind it, BYE.
+CALL=("VERIFIED e2ae: imssec_sa_e2ae() = 1" "VERIFIED pcscf-e2ae: imssec_sa_e2ae() = 1"
+    "VERIFIED call-offer: INVITE offer made by imssec_sdp_ue_offer: RTP/SAVP, 2 a=crypto"
+    "VERIFIED call-alg-offer: imssec_sdp_alg_orig_offer: a=crypto:1 AES_CM_128_HMAC_SHA1_80 selected (K11)"
+    "VERIFIED call-core-offer: INVITE offer in the core: RTP/AVP, no a=crypto, no a=3ge2ae"
+    "VERIFIED call-alg-answer: imssec_sdp_alg_orig_answer: RTP/AVP -> RTP/SAVP"
+    "VERIFIED call-answer: 200 OK on"
+    "VERIFIED call-srtp-ue: 100 RTP frames protected (AES_CM_128_HMAC_SHA1_80, 10-byte tag) and 100 SRTP packets from the gateway authenticated and decrypted, 0 failures"
+    "VERIFIED call-gw: IMS Access GW: 100 SRTP packets from the UE authenticated and decrypted (K11), passed on as RTP (100); 100 RTP packets from the core protected (K12) towards the UE (100); 1 refused (IMSSEC_E_ICV"
+    "VERIFIED call-rtp-core: 100 RTP packets from the IMS Access GW, all plain RTP"
+    "VERIFIED call-bye: BYE answered 200")
+# The network-initiated de-registration (TS 33.203 7.4.1a, 7.4.2a; RFC 3680).
+NETDEREG=("VERIFIED pcscf-net-dereg: reg-event NOTIFY passed to the UE on"
+    "its 200 sent on to the S-CSCF, then every SA deleted (data plane 0, sa/ 0)"
+    "accepted by sa/ (MSG_IN, the 7.1 carrier); 200 OK sent on"
+    "VERIFIED scscf-net-dereg: the UE answered the reg-event NOTIFY with 200")
 
-run default "" "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=UDP-enc-tun" "${COMMON[@]}"
+run default "" "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=UDP-enc-tun" "${COMMON[@]}" \
+    "${CALL[@]}"
 run md5-3des "--policy hmac-md5-96/des-ede3-cbc" \
     "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-md5-96/des-ede3-cbc mod=UDP-enc-tun" "${COMMON[@]}"
 run sha1-null "--policy hmac-sha-1-96/null" \
-    "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/null mod=UDP-enc-tun" "${COMMON[@]}"
+    "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/null mod=UDP-enc-tun" "${COMMON[@]}" \
+    "VERIFIED e2ae: imssec_sa_e2ae() = 1" \
+    "VERIFIED call-key-refused: imssec_sdp_ue_offer: IMSSEC_E_INSECURE (TS 33.328 6.2.1.2)" \
+    "no SDES key is sent and no call is set up"
 run sync-failure "--sync-failure" "VERIFIED aka-sync-failure:" "VERIFIED hss-resync: AUTS verified" \
     "VERIFIED aka-resync:" "SQN 0x000000100020 accepted" "${COMMON[@]}"
+run net-dereg "--net-dereg" "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=UDP-enc-tun" \
+    "${REG[@]}" "${CALL[@]}" "${NETDEREG[@]}"
 run wrong-key "--wrong-key" "VERIFIED aka-network-failure:" "VERIFIED registration-refused: the network answered 403" \
     "VERIFIED pcscf-refused:" "VERIFIED: wrong key rejected"
 
@@ -83,23 +112,27 @@ fi
 # Transport mode: root only (network namespaces, raw ESP sockets).
 if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1 && ip netns list >/dev/null 2>&1; then
     run transport "--mode transport" "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=trans" \
-        "transport mode" "${COMMON[@]}"
+        "transport mode" "${COMMON[@]}" "${CALL[@]}"
     run transport-sync-failure "--mode transport --sync-failure" "VERIFIED aka-sync-failure:" \
         "VERIFIED hss-resync: AUTS verified" "${COMMON[@]}"
     run transport-ipv6 "--mode transport --ipv6" \
-        "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=trans" "${COMMON[@]}"
+        "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=trans" "${COMMON[@]}" "${CALL[@]}"
     run transport-tcp "--mode transport --transport tcp" \
         "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=trans" \
-        "VERIFIED pcscf-response-sa:" "on its TCP connection" "VERIFIED tcp-close:" "${COMMON[@]}"
+        "VERIFIED pcscf-response-sa:" "on its TCP connection" "VERIFIED tcp-close:" "${COMMON[@]}" \
+        "${CALL[@]}"
     run transport-ipv6-tcp "--mode transport --ipv6 --transport tcp" \
         "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=trans" \
-        "VERIFIED tcp-close:" "${COMMON[@]}"
+        "VERIFIED tcp-close:" "${COMMON[@]}" "${CALL[@]}"
+    run transport-net-dereg "--mode transport --net-dereg" \
+        "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=trans" "${REG[@]}" "${CALL[@]}" \
+        "${NETDEREG[@]}"
 else
     echo "SKIP demo-transport: needs root and iproute2 (network namespaces, raw ESP sockets)"
 fi
 
 run ipv6 "--ipv6" "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=UDP-enc-tun" \
-    "NAT detected: the P-CSCF saw us as [::1]" "${COMMON[@]}"
+    "NAT detected: the P-CSCF saw us as [::1]" "${COMMON[@]}" "${CALL[@]}"
 run ipv6-wrong-key "--ipv6 --wrong-key" "VERIFIED aka-network-failure:" "VERIFIED registration-refused:"
 
 # SIP over TCP (TS 33.203 7.1 TCP case): the unprotected REGISTER on a kernel
@@ -108,14 +141,15 @@ run ipv6-wrong-key "--ipv6 --wrong-key" "VERIFIED aka-network-failure:" "VERIFIE
 # old set's client connection is closed with FIN after the re-registration.
 TCP=("VERIFIED pcscf-response-sa:" "on its TCP connection" "VERIFIED tcp-close:" "unprotected, TCP")
 run tcp "--transport tcp" "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=UDP-enc-tun" \
-    "${TCP[@]}" "${COMMON[@]}"
+    "${TCP[@]}" "${COMMON[@]}" "${CALL[@]}"
+run tcp-net-dereg "--transport tcp --net-dereg" "${TCP[@]}" "${REG[@]}" "${CALL[@]}" "${NETDEREG[@]}"
 run tcp-sync-failure "--transport tcp --sync-failure" "VERIFIED aka-sync-failure:" \
     "VERIFIED hss-resync: AUTS verified" "VERIFIED aka-resync:" "${TCP[@]}" "${COMMON[@]}"
 run tcp-md5-3des "--transport tcp --policy hmac-md5-96/des-ede3-cbc" \
     "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-md5-96/des-ede3-cbc mod=UDP-enc-tun" "${TCP[@]}" \
     "${COMMON[@]}"
 run tcp-ipv6 "--transport tcp --ipv6" "NAT detected: the P-CSCF saw us as [::1]" "${TCP[@]}" \
-    "${COMMON[@]}"
+    "${COMMON[@]}" "${CALL[@]}"
 run tcp-wrong-key "--transport tcp --wrong-key" "VERIFIED aka-network-failure:" \
     "VERIFIED registration-refused: the network answered 403" "VERIFIED: wrong key rejected"
 

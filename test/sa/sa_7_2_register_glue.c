@@ -591,6 +591,30 @@ T_TEST(media_33328_7_1_1_e2ae_indications)
     }
 }
 
+/* TS 33.328 6.2.1.2 ("SDES ... shall only be sent over a SIP hop that is
+ * confidentiality protected"): imssec_sa_confidential() says 1 for the SAs
+ * a registration with an encryption algorithm made, 0 when the network's
+ * policy chose NULL encryption, and 0 for a stale ref. */
+T_TEST(media_33328_6_2_1_2_sa_confidential_follows_the_chosen_ealg)
+{
+    static const imssec_secagree_pair null_only[] = {{IMSSEC_ALG_HMAC_SHA1_96, IMSSEC_EALG_NULL}};
+    int round;
+    for (round = 0; round < 2; round++) {
+        reg r;
+        T_OK(glue_init());
+        if (round == 1) {
+            g_policy.pairs = null_only;
+            g_policy.n_pairs = 1;
+        }
+        T_OK(glue_register(&r));
+        T_EQ_INT(r.ue401.choice.ealg, round == 0 ? IMSSEC_EALG_AES_CBC : IMSSEC_EALG_NULL);
+        T_EQ_INT(imssec_sa_confidential(&W.ue.t, r.ue401.protect_with), round == 0);
+        T_EQ_INT(imssec_sa_confidential(&W.pc.t, r.pc_sm7_in), round == 0);
+        T_EQ_INT(imssec_sa_confidential(&W.ue.t, 0), 0);
+        T_EQ_INT(imssec_sa_confidential(NULL, r.ue401.protect_with), 0);
+    }
+}
+
 /* M.7.2 / M.7.4.2a: once registered behind a NAT the UE's Via carries its
  * public address ("In the Via and Contact header the UE shall use its
  * public IP address"), so a protected re-registration shows no NAT by Via

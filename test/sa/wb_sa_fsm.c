@@ -220,14 +220,18 @@ T_TEST(sa_wb_random_sequences_keep_invariants)
         w_flow f;
         imssec_sa_ref open_txn[8];
         int n_txn = 0;
+        static imssec_sa_impu impu_ue[4], impu_pc[4];
+        static const char *const impus[3] = {"sip:a@x", "tel:+1", "sip:b@x"};
         T_EQ_INT(w_init(w), IMSSEC_OK);
+        T_EQ_INT(imssec_sa_impu_attach(&w->ue.t, impu_ue, 4, 2), IMSSEC_OK);
+        T_EQ_INT(imssec_sa_impu_attach(&w->pc.t, impu_pc, 4, 2), IMSSEC_OK);
         /* steps run in random order, so a step may read refs that an
          * earlier (failed) step never wrote: start from "no SA" */
         memset(&f, 0, sizeof f);
         w->mode = (t_rand64() & 3) == 0 ? IMSSEC_MODE_UDP_ENC_TUN : IMSSEC_MODE_TRANS;
         w->nat = w->mode == IMSSEC_MODE_UDP_ENC_TUN;
         for (step = 0; step < 60; step++) {
-            int op = (int)(t_rand64() % 14), rc = 0;
+            int op = (int)(t_rand64() % 16), rc = 0;
             imssec_sa_ev_args a;
             imssec_sa_ev_out o;
             imssec_sa_ref r1, r2;
@@ -310,6 +314,24 @@ T_TEST(sa_wb_random_sequences_keep_invariants)
                 (void)imssec_sa_event(&w->ue.t, 0, IMSSEC_SA_EV_IP_CHANGE, NULL, NULL, w->now, NULL);
                 w->ue_ip.b[3]++;
                 break;
+            case 13: /* the network ends the registration (7.4.1a, 7.4.2a) */
+                if (imssec_sa_event(t_rand64() & 1 ? &w->ue.t : &w->pc.t, 0, IMSSEC_SA_EV_NET_DEREG,
+                                    NULL, NULL, w->now, NULL) == IMSSEC_OK)
+                    T_ASSERT(imssec_sa_count(&w->ue.t, 0) == 0 || imssec_sa_count(&w->pc.t, 0) == 0);
+                break;
+            case 14: { /* an IMPU registered or de-registered (7.1 rule 1, 7.4) */
+                imssec_sa_table *t = t_rand64() & 1 ? &w->ue.t : &w->pc.t;
+                imssec_str s = imssec_cstr(impus[t_rand64() % 3]);
+                size_t before = imssec_sa_impu_count(t, 0);
+                if (t_rand64() & 1) {
+                    rc = imssec_sa_impu_add(t, 0, s);
+                    T_ASSERT(rc == IMSSEC_OK || rc == IMSSEC_E_STATE || rc == IMSSEC_E_SPACE);
+                } else if (imssec_sa_impu_remove(t, 0, s, w->now, NULL) == IMSSEC_OK &&
+                           before == 1) {
+                    T_EQ_INT(imssec_sa_state(t, 0), IMSSEC_SA_ST_IDLE); /* the last one */
+                }
+                break;
+            }
             default: /* de-registration */
                 w_args(w, &a);
                 if (imssec_sa_event(&w->ue.t, 0, IMSSEC_SA_EV_DEREG_SEND, NULL, &o, w->now, NULL) ==
