@@ -1324,64 +1324,56 @@ static int xf_visit_list_pol(imssec_xfrm *x, const struct nlmsghdr *h, void *ctx
     return 0;
 }
 
+/* One dump of our entries into out[0..out_cap) (elements of `size` bytes):
+ * the output convention (*out_len = how many exist; IMSSEC_E_SPACE and out
+ * wiped when they do not fit; out wiped on a refusal too). */
+static int xf_list_run(imssec_xfrm *x, xf_list_ctx *c, uint16_t type,
+                       xf_visit visit,
+                       const char *what, void *out, size_t size, size_t out_cap,
+                       size_t *out_len, imssec_errinfo *err)
+{
+    xf_msg m;
+    int rc;
+    xf_dump_msg(&m, type);
+    if (err)
+        memset(err, 0, sizeof *err);
+    rc = xf_do(x, &m, 1, visit, c, what, err);
+    if (rc == IMSSEC_OK) {
+        *out_len = c->n;
+        if (c->n > out_cap)
+            rc = IMSSEC_E_SPACE;
+    }
+    if (rc != IMSSEC_OK && out_cap)
+        memset(out, 0, out_cap * size);
+    return rc;
+}
+
 IMSSEC_API int imssec_xfrm_list(imssec_xfrm *x, imssec_xfrm_sa *out, size_t out_cap,
                                 size_t *out_len, imssec_errinfo *err)
 {
     xf_list_ctx c;
-    xf_msg m;
-    int rc;
     if (!x || !out_len || (out_cap && !out))
         return xf_fail_param(err, IMSSEC_E_PARAM, "x / out / out_len", "NULL argument");
     memset(&c, 0, sizeof c);
     c.sas = out;
     c.cap = out_cap;
-    xf_dump_msg(&m, XFRM_MSG_GETSA);
-    if (err)
-        memset(err, 0, sizeof *err);
-    rc = xf_do(x, &m, 1, xf_visit_list_sa, &c, "the kernel refused the SA dump (XFRM_MSG_GETSA)",
-               err);
-    if (rc != IMSSEC_OK) {
-        if (out_cap)
-            memset(out, 0, out_cap * sizeof *out);
-        return rc;
-    }
-    *out_len = c.n;
-    if (c.n > out_cap) {
-        if (out_cap)
-            memset(out, 0, out_cap * sizeof *out);
-        return IMSSEC_E_SPACE;
-    }
-    return IMSSEC_OK;
+    return xf_list_run(x, &c, XFRM_MSG_GETSA, xf_visit_list_sa,
+                       "the kernel refused the SA dump (XFRM_MSG_GETSA)", out, sizeof *out,
+                       out_cap, out_len, err);
 }
 
 IMSSEC_API int imssec_xfrm_list_policies(imssec_xfrm *x, imssec_xfrm_policy *out,
                                          size_t out_cap, size_t *out_len, imssec_errinfo *err)
 {
     xf_list_ctx c;
-    xf_msg m;
-    int rc;
     if (!x || !out_len || (out_cap && !out))
         return xf_fail_param(err, IMSSEC_E_PARAM, "x / out / out_len", "NULL argument");
     memset(&c, 0, sizeof c);
     c.pols = out;
     c.cap = out_cap;
-    xf_dump_msg(&m, XFRM_MSG_GETPOLICY);
-    if (err)
-        memset(err, 0, sizeof *err);
-    rc = xf_do(x, &m, 1, xf_visit_list_pol, &c,
-               "the kernel refused the policy dump (XFRM_MSG_GETPOLICY)", err);
-    if (rc != IMSSEC_OK) {
-        if (out_cap)
-            memset(out, 0, out_cap * sizeof *out);
-        return rc;
-    }
-    *out_len = c.n;
-    if (c.n > out_cap) {
-        if (out_cap)
-            memset(out, 0, out_cap * sizeof *out);
-        return IMSSEC_E_SPACE;
-    }
-    return IMSSEC_OK;
+    return xf_list_run(x, &c, XFRM_MSG_GETPOLICY, xf_visit_list_pol,
+                       "the kernel refused the policy dump (XFRM_MSG_GETPOLICY)", out,
+                       sizeof *out, out_cap, out_len, err);
 }
 
 /* A round of a dump: up to XF_BATCH of our entries after the first `skip`. */
