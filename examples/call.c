@@ -127,16 +127,6 @@ void call_policy(imssec_sdes_policy *p, int hop_confidential)
     p->hop_confidential = hop_confidential;
 }
 
-static const char *call_err(const imssec_errinfo *e, int rc)
-{
-    static char line[256];
-    size_t n = 0;
-    if (imssec_errinfo_format(e, line, sizeof line - 1, &n) != IMSSEC_OK)
-        return imssec_strerror(rc);
-    line[n] = '\0';
-    return line;
-}
-
 /* ---- the UE ----------------------------------------------------------------------- */
 
 /* The UE's side of the media while the call runs. */
@@ -272,7 +262,7 @@ int call_ue(const call_ue_env *e)
     }
     if (rc != IMSSEC_OK || nk != 1 || keys[0].mode != IMSSEC_SDP_MODE_E2AE) {
         verify(0, "call-offer", "imssec_sdp_ue_offer: %s, %u sections, e2ae registered %d",
-               rc == IMSSEC_OK ? "no e2ae section" : call_err(&er, rc), (unsigned)nk, e2ae);
+               rc == IMSSEC_OK ? "no e2ae section" : err_text(&er, rc), (unsigned)nk, e2ae);
         media_close(&u.ep);
         return -1;
     }
@@ -323,7 +313,7 @@ int call_ue(const call_ue_env *e)
 
     /* 7.2.1 step 9: SRTP with the IMS Access GW, 20 ms frames */
     if (media_srtp_setup(&u.srtp, &keys[0], &er) != IMSSEC_OK) {
-        verify(0, "call-srtp-ue", "SRTP sessions: %s", call_err(&er, er.code));
+        verify(0, "call-srtp-ue", "SRTP sessions: %s", err_text(&er, er.code));
         goto out;
     }
     chan = sio_add_hook(e->io, u.ep.fd, call_ue_rx, &u);
@@ -417,7 +407,7 @@ int call_alg_offer(call_alg *a, const char *call_id, sip_str offer, const imssec
         *sip_status = er.sip_status ? er.sip_status : 488;
         verify(0, "call-alg-offer", "imssec_sdp_alg_orig_offer: %s",
                rc == IMSSEC_OK ? "more than one e2ae stream (the demo's gateway relays one)"
-                               : call_err(&er, rc));
+                               : err_text(&er, rc));
         imssec_sdp_keys_wipe(a->keys, 2);
         return -1;
     }
@@ -467,13 +457,13 @@ int call_alg_answer(call_alg *a, sio *io, sip_str answer, int hop_confidential, 
     rc = imssec_sdp_alg_orig_answer((sip_str){tmp, n}, &o, a->keys, a->n_keys, out, cap, len, &er);
     if (rc != IMSSEC_OK || a->keys[0].status != IMSSEC_SDP_AGREED) {
         verify(0, "call-alg-answer", "imssec_sdp_alg_orig_answer: %s",
-               rc == IMSSEC_OK ? "the stream was rejected" : call_err(&er, rc));
+               rc == IMSSEC_OK ? "the stream was rejected" : err_text(&er, rc));
         return -1;
     }
     /* 7.2.1 step 7: the IMS Access GW gets K11 and K12 (over Iq, 6.2.1.3.1) */
     rc = media_srtp_setup(&a->gw.srtp, &a->keys[0], &er);
     if (rc != IMSSEC_OK) {
-        verify(0, "call-alg-answer", "the gateway's SRTP sessions: %s", call_err(&er, rc));
+        verify(0, "call-alg-answer", "the gateway's SRTP sessions: %s", err_text(&er, rc));
         return -1;
     }
     a->gw.chan_ue = sio_add_hook(io, a->gw.ue.fd, media_gw_from_ue, &a->gw);

@@ -248,3 +248,13 @@ size_t arg_pairs(int argc, char **argv, const char *name, const char *def,
     }
     return n;
 }
+
+const char *err_text(const imssec_errinfo *e, int rc)
+{
+    static char line[256];
+    size_t n = 0;
+    if (imssec_errinfo_format(e, line, sizeof line - 1, &n) != IMSSEC_OK)
+        return imssec_strerror(rc);
+    line[n] = '\0';
+    return line;
+}

@@ -49,6 +49,9 @@ size_t arg_pairs(int argc, char **argv, const char *name, const char *def,
 
 /* Text of an address for the ladder and for SIP (bracket 1: "[::1]", the
  * RFC 3261 IPv6reference form).  buf is NUL-terminated. */
+/* An errinfo as one line (imssec_errinfo_format; the error name when that
+ * fails); a static buffer, valid until the next call. */
+const char *err_text(const imssec_errinfo *e, int rc);
 const char *addr_text(const imssec_addr *a, int bracket, char buf[IMSSEC_ADDR_TEXT_MAX + 1]);
 /* "hmac-sha-1-96/aes-cbc" */
 const char *pair_text(int alg, int ealg, char *buf, size_t cap);

@@ -148,16 +148,6 @@ static const char *clause_of(const imssec_errinfo *e)
     return strncmp(c, "TS 33.203 ", 10) == 0 ? c + 10 : c;
 }
 
-static const char *why(const imssec_errinfo *e, int rc)
-{
-    static char line[256];
-    size_t n = 0;
-    if (imssec_errinfo_format(e, line, sizeof line - 1, &n) != IMSSEC_OK)
-        return imssec_strerror(rc);
-    line[n] = '\0';
-    return line;
-}
-
 /* Feed an event to the P-CSCF state machine; print the transition. */
 static int sa_ev(int event, const imssec_sa_ev_args *a, imssec_sa_ev_out *o, const char *reason)
 {
@@ -169,7 +159,7 @@ static int sa_ev(int event, const imssec_sa_ev_args *a, imssec_sa_ev_out *o, con
     DP.why = NULL;
     if (rc != IMSSEC_OK)
         ladder("    sa/ %s in %s: %s", imssec_sa_event_name(event), imssec_sa_state_name(before),
-               why(&e, rc));
+               err_text(&e, rc));
     else if (imssec_sa_state(&sat, ue.user) != before)
         ladder("    sa/ %s: %s -> %s", imssec_sa_event_name(event), imssec_sa_state_name(before),
                imssec_sa_state_name(imssec_sa_state(&sat, ue.user)));
@@ -379,7 +369,7 @@ static void on_sm1(const sip_msg *m, const sio_from *from)
         return;
     }
     if (rc != IMSSEC_OK) {
-        verify(0, "pcscf-register", "SM1 refused: %s", why(&e, rc));
+        verify(0, "pcscf-register", "SM1 refused: %s", err_text(&e, rc));
         return;
     }
     state_note(before);
@@ -420,7 +410,7 @@ static void on_sm7(const sip_msg *m, const sio_from *from, const imssec_digest_c
     DP.why = NULL;
     if (!answer) {
         if (rc != IMSSEC_OK) {
-            verify(0, "pcscf-auth-failure", "%s", why(&e, rc));
+            verify(0, "pcscf-auth-failure", "%s", err_text(&e, rc));
             return;
         }
         state_note(before);
@@ -436,11 +426,11 @@ static void on_sm7(const sip_msg *m, const sio_from *from, const imssec_digest_c
         if (client)
             verify(1, "pcscf-security-verify", "Security-Verify equals the Security-Server sent");
         verify(0, client ? "pcscf-security-client" : "pcscf-security-verify",
-               "%s: the registration is aborted (7.3.2.3)", why(&e, rc));
+               "%s: the registration is aborted (7.3.2.3)", err_text(&e, rc));
         return; /* sa/'s temporary SAs expire (TIMEOUT) */
     }
     if (rc != IMSSEC_OK) {
-        verify(0, "pcscf-protected-register", "SM7 refused: %s", why(&e, rc));
+        verify(0, "pcscf-protected-register", "SM7 refused: %s", err_text(&e, rc));
         return;
     }
     state_note(before);
@@ -488,7 +478,7 @@ static void on_challenge(const sip_msg *m, ptx *t)
     DP.why = NULL;
     if (rc != IMSSEC_OK) {
         verify(0, rc == IMSSEC_E_NOT_FOUND || rc == IMSSEC_E_SYNTAX ? "pcscf-keys" : "pcscf-sa-create",
-               "%s", why(&e, rc));
+               "%s", err_text(&e, rc));
         return;
     }
     state_note(before);
@@ -748,7 +738,7 @@ static void on_protected(const sip_msg *m, const sio_from *from)
                                             from->transport, net_now_ms(), &er);
             if (rc != IMSSEC_OK) {
                 ladder("    sa/ DEREG_RECV in %s: %s", imssec_sa_state_name(before_st),
-                       why(&er, rc));
+                       err_text(&er, rc));
                 return;
             }
             state_note(before_st);
@@ -946,7 +936,7 @@ int main(int argc, char **argv)
         rc = imssec_sa_table_setup(&sat, &cfg, &DP.cb, &io, 4, 12, sa_mem, sizeof sa_mem, &e);
         if (rc != IMSSEC_OK) {
             fprintf(stderr, "pcscf: sa/ table (%u bytes needed): %s\n",
-                    (unsigned)imssec_sa_table_mem(4, 12), why(&e, rc));
+                    (unsigned)imssec_sa_table_mem(4, 12), err_text(&e, rc));
             return 2;
         }
         ex_dp_attach(&DP, &sat);

@@ -138,16 +138,6 @@ static const imssec_addr *own_ip(void)
     return ue.pub_ip.len ? &ue.pub_ip : &ue.priv_ip;
 }
 
-static const char *why(const imssec_errinfo *e, int rc)
-{
-    static char line[256];
-    size_t n = 0;
-    if (imssec_errinfo_format(e, line, sizeof line - 1, &n) != IMSSEC_OK)
-        return imssec_strerror(rc);
-    line[n] = '\0';
-    return line;
-}
-
 
 /* The ISIM as an imssec_aka_provider: the software Milenage provider, with
  * a note of what it found (SQN of AUTN, RES length) for the ladder's checks:
@@ -174,7 +164,7 @@ static int sa_ev(int event, const imssec_sa_ev_args *a, imssec_sa_ev_out *o, con
     ue.dp.why = NULL;
     if (rc != IMSSEC_OK)
         ladder("    sa/ %s in %s: %s", imssec_sa_event_name(event), imssec_sa_state_name(before),
-               why(&e, rc));
+               err_text(&e, rc));
     else if (imssec_sa_state(&ue.sat, ue.user) != before)
         ladder("    sa/ %s: %s -> %s", imssec_sa_event_name(event), imssec_sa_state_name(before),
                imssec_sa_state_name(imssec_sa_state(&ue.sat, ue.user)));
@@ -505,11 +495,11 @@ static int authenticate(sip_msg *m, sio_from *from, int expect_mac_failure)
             return wait_response(ue.cseq, m, from);
         }
         if (rc == IMSSEC_E_SECAGREE_REJECT) {
-            verify(0, "ue-select", "nothing acceptable in the Security-Server: %s", why(&e, rc));
+            verify(0, "ue-select", "nothing acceptable in the Security-Server: %s", err_text(&e, rc));
             return -1;
         }
         if (rc != IMSSEC_OK) {
-            verify(0, "aka", "imssec_sa_ue_challenge: %s", why(&e, rc));
+            verify(0, "aka", "imssec_sa_ue_challenge: %s", err_text(&e, rc));
             return -1;
         }
         verify(!expect_mac_failure && ue.aka_rc == IMSSEC_OK, "aka",
@@ -583,7 +573,7 @@ static int do_register(int expect_mac_failure)
     out.authorization_cap = sizeof authz - 1;
     rc = imssec_sa_ue_register(&ue.sat, ue.user, &in, &out, net_now_ms(), &e);
     if (rc != IMSSEC_OK) {
-        verify(0, "ue-register", "imssec_sa_ue_register: %s", why(&e, rc));
+        verify(0, "ue-register", "imssec_sa_ue_register: %s", err_text(&e, rc));
         return -1;
     }
     state_note(before);
@@ -943,7 +933,7 @@ static void setup(int argc, char **argv)
         if (rc == IMSSEC_OK)
             rc = imssec_sa_user_lookup(&ue.sat, imssec_cstr(ue.impi), 1, &ue.user);
         if (rc != IMSSEC_OK) {
-            fprintf(stderr, "ue: sa/ table: %s\n", why(&e, rc));
+            fprintf(stderr, "ue: sa/ table: %s\n", err_text(&e, rc));
             exit(2);
         }
         ex_dp_attach(&ue.dp, &ue.sat);
