@@ -49,18 +49,21 @@ static const char usage[] =
     "             [--scscf-ip 127.0.0.1] [--scscf-port 5070] [--mode udp|transport]\n"
     "             [--policy hmac-sha-1-96/aes-cbc,hmac-sha-1-96/des-ede3-cbc,...]\n"
     "             [--confidentiality supported|required|never] [--pcap FILE]\n"
-    "             [--esp-keys FILE] [--timeout-ms 30000]\n"
+    "             [--esp-keys FILE] [--timeout-ms 30000] [--keep-running]\n"
     "A P-CSCF (see the comment at the top of pcscf.c).  It takes SIP over UDP and\n"
-    "TCP, unprotected on --port and inside the SAs.\n";
+    "TCP, unprotected on --port and inside the SAs.\n"
+    "  --keep-running  do not stop when the UE de-registers or is refused: serve\n"
+    "                  registrations until --timeout-ms (for a long-running UE)\n";
 
 static const char *const known[] = {"ip",     "port",   "encap-port", "core-port", "scscf-ip",
                                     "scscf-port", "mode", "policy", "confidentiality", "pcap",
-                                    "esp-keys", "timeout-ms", NULL};
+                                    "esp-keys", "timeout-ms", "keep-running!", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
 static imssec_addr my_ip, scscf_ip;
 static unsigned core_port, scscf_port;
+static int keep_running; /* --keep-running: serve until --timeout-ms */
 static int core_chan;
 static sio S;
 static ex_dp DP;
@@ -524,6 +527,7 @@ static void on_register_response(const sip_msg *m, ptx *t)
         reply_to_ue(&t->in, r, &b);
         sa_ev(IMSSEC_SA_EV_DEREG_DONE, &a, NULL, "de-registered");
         ue.registered = 0;
+        ue.dereg = 0; /* a later REGISTER (--keep-running) is a new registration */
         verify(ex_dp_count(&DP, 0) == 0 && imssec_sa_count(&sat, UINT32_MAX) == 0, "pcscf-dereg",
                "final response sent over the SAs, then every SA deleted (data plane %d, sa/ %u)",
                ex_dp_count(&DP, 0), (unsigned)imssec_sa_count(&sat, UINT32_MAX));
@@ -952,14 +956,17 @@ int main(int argc, char **argv)
     if (!transport_mode && DP.local_port != 4500)
         ladder("    (ESP-in-UDP on :%u: TS 33.203 M.7.1 says 4500)", DP.local_port);
     deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
+    keep_running = arg_flag(argc, argv, "keep-running");
 
-    while (!ue.done) {
+    while (!ue.done || keep_running) {
         size_t n;
         sio_from from;
         sip_msg m;
         uint64_t now = net_now_ms();
         if (now >= deadline) {
-            verify(0, "pcscf", "timed out waiting for the flow to finish");
+            /* --keep-running: the deadline is the end, not a failure */
+            verify(keep_running, "pcscf", "%s",
+                   keep_running ? "--timeout-ms reached" : "timed out waiting for the flow to finish");
             break;
         }
         if (!sio_recv(&S, (int)(deadline - now), buf, sizeof buf, &n, &from))

@@ -39,14 +39,21 @@ static const char usage[] =
     "usage: scscf [--listen-ip 127.0.0.1] [--port 5070] [--k HEX] [--op HEX | --opc HEX]\n"
     "             [--impi alice@ims.example.net] [--realm ims.example.net]\n"
     "             [--sqn N] [--ind-bits 5] [--ind 0] [--expires 600] [--pcap FILE]\n"
-    "             [--net-dereg] [--timeout-ms 30000]\n"
-    "An S-CSCF with a built-in HSS (see the comment at the top of scscf.c).\n";
+    "             [--net-dereg] [--timeout-ms 30000] [--keep-running]\n"
+    "An S-CSCF with a built-in HSS (see the comment at the top of scscf.c).\n"
+    "  --expires     the longest registration it grants (RFC 3261 10.3 item 7: a\n"
+    "                shorter one than asked is granted in the 200 OK's Contact)\n"
+    "  --timeout-ms  how long it waits for the flow to finish\n"
+    "  --keep-running  do not stop when the UE de-registers: serve until --timeout-ms\n";
 
 static const char *const known[] = {"listen-ip", "port", "k", "op", "opc", "impi", "realm",
                                     "sqn", "ind-bits", "ind", "expires", "pcap",
-                                    "timeout-ms", "net-dereg!", NULL};
+                                    "timeout-ms", "keep-running!", "net-dereg!", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
+
+static unsigned max_expires; /* --expires */
+static int keep_running; /* --keep-running: serve until --timeout-ms */
 
 /* The HSS's record of the one subscriber and the registrar's binding. */
 static struct {
@@ -175,6 +182,8 @@ static void on_register(const sip_msg *req)
 
     if (sip_get(req, "Expires", 0, &exp_s))
         expires = (unsigned)strtoul(sip_cstr(exp_s, buf, sizeof buf), NULL, 10);
+    if (expires > max_expires)
+        expires = max_expires;
     if (sip_get(req, "Authorization", 0, &auth)) {
         size_t i;
         if (imssec_digest_credentials_parse(auth, &cr, NULL) == IMSSEC_OK)
@@ -493,21 +502,25 @@ int main(int argc, char **argv)
     hss.ind_bits = (unsigned)arg_num(argc, argv, "ind-bits", 5);
     hss.ind = (unsigned)arg_num(argc, argv, "ind", 0);
     net_dereg = arg_flag(argc, argv, "net-dereg");
+    max_expires = (unsigned)arg_num(argc, argv, "expires", 600);
     if (pcap)
         pcap_open(pcap);
     fd = net_udp(&my_ip, my_port);
     ladder("HSS/S-CSCF ready on %s:%u for %s (SQN=0x%012llx, IND %u bits)", addr_text(&my_ip, 1, h), my_port,
            hss.impi, (unsigned long long)hss.sqn, hss.ind_bits);
     deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
+    keep_running = arg_flag(argc, argv, "keep-running");
 
-    while (!done) {
+    while (!done || keep_running) {
         long n;
         imssec_addr src;
         unsigned sport;
         sip_msg m;
         uint64_t now = net_now_ms();
         if (now >= deadline) {
-            verify(0, "scscf", "timed out waiting for the flow to finish");
+            /* --keep-running: the deadline is the end, not a failure */
+            verify(keep_running, "scscf", "%s",
+                   keep_running ? "--timeout-ms reached" : "timed out waiting for the flow to finish");
             break;
         }
         {

@@ -130,7 +130,8 @@ static int sio_chan_new(sio *s, int fd, int kind, int core)
         c->kind = kind;
         c->fd = fd;
         c->core = core;
-        net_local(fd, &c->local, &c->local_port);
+        if (kind != SIO_CH_HOOK) /* a hook's descriptor need not be a socket */
+            net_local(fd, &c->local, &c->local_port);
         return i;
     }
     ladder("too many connections: one closed");
@@ -405,6 +406,10 @@ int sio_recv(sio *s, int timeout_ms, char *buf, size_t cap, size_t *len, sio_fro
         if (who[k] < 0 ? sio_esp_in(s, fds[k], buf, cap, len, from)
                        : sio_chan_in(s, who[k], buf, cap, len, from))
             return 1;
+        if (s->wake) {
+            s->wake = 0;
+            return 0;
+        }
     }
 }
 

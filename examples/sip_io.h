@@ -45,7 +45,7 @@ typedef struct sio_from {
 #define SIO_CHANS 10
 enum sio_chan_kind { SIO_CH_FREE = 0, SIO_CH_UDP, SIO_CH_TCP, SIO_CH_LISTEN, SIO_CH_HOOK };
 
-/* A socket that is not SIP (a call's media, media.h): sio_recv() polls it
+/* A descriptor that is not SIP (a call's media, media.h; a control pipe): sio_recv() polls it
  * with the others and calls this when it is readable. */
 typedef void (*sio_hook_fn)(void *user, int fd);
 
@@ -75,6 +75,9 @@ typedef struct sio {
     char back[SIP_MAX_MSG];
     size_t back_len;
     sio_from back_from;
+    /* set by a hook: sio_recv() returns 0 (as on a timeout) once the hook
+     * has run, so that an idle caller acts on what the hook read at once */
+    int wake;
 } sio;
 
 /* t and dp may be NULL (no SAs: the S-CSCF link only). */

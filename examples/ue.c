@@ -34,6 +34,12 @@
  * never picks one.  Every check prints "VERIFIED <step>: ..." or
  * "FAILED <step>: ...".
  *
+ * With --control the UE is long-running instead (run_control()): after
+ * step 3 it executes commands read from a pipe, a file or a FIFO (message,
+ * rereg, dereg, register, status, sleep, quit), keeps answering the
+ * network, and re-registers before the granted expiry (TS 24.229
+ * 5.1.1.4.1).  --sqn-file keeps the ISIM's SQN state across runs.
+ *
  * Only imssec.h plus POSIX (through the files of examples/).
  */
 #include "../imssec.h"
@@ -44,10 +50,13 @@
 #include "pcap.h"
 #include "sip.h"
 #include "sip_io.h"
+#include "control.h"
+#include "sqn_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: ue [--k HEX] [--op HEX | --opc HEX] [--impi alice@ims.example.net]\n"
@@ -58,7 +67,40 @@ static const char usage[] =
     "          [--transport udp|tcp] [--mode udp|transport] [--from-5060] [--single-offer]\n"
     "          [--expect ok|mac-failure] [--net-dereg] [--frames 100] [--keepalive-ms 20000]\n"
     "          [--pcap FILE] [--esp-keys FILE] [--timeout-ms 30000]\n"
+    "          [--home-domain DOMAIN] [--via-host HOST] [--user-agent TEXT]\n"
+    "          [--message-to URI] [--sqn-file FILE] [--control FILE|-] [--no-auto-rereg]\n"
     "A UE with a software ISIM (see the comment at the top of ue.c).\n"
+    "  --k, --op, --opc  the USIM's K and OP or OPc (hex; default TS 35.207 test set 1)\n"
+    "  --sqn-ms      the highest SQN the USIM has accepted (without --sqn-file)\n"
+    "  --sqn-file    keep the USIM's SQN state (SEQ_MS per IND, TS 33.102 C.1.2) in FILE:\n"
+    "                read at start (if it exists), rewritten atomically after every\n"
+    "                accepted challenge, so a real HSS does not see a reset USIM\n"
+    "  --impi, --impu, --realm  identities and the digest realm\n"
+    "  --home-domain the REGISTER's Request-URI sip:DOMAIN and the digest uri\n"
+    "                (TS 24.229 5.1.1.2: the home network domain); default --realm\n"
+    "  --algs        the Security-Client's alg/ealg pairs, in order of preference\n"
+    "  --pcscf-ip, --pcscf-port  where the unprotected REGISTER goes\n"
+    "  --expires     the registration expiry asked for (the 200 OK's is used)\n"
+    "  --via-host    the host of the Via sent-by and the Contact (default: the\n"
+    "                address, the public one once a NAT is seen, M.7.2)\n"
+    "  --user-agent  the User-Agent header\n"
+    "  --message-to  the Request-URI of the UE's MESSAGEs (default sip:service@REALM;\n"
+    "                the demo's S-CSCF echoes a text that begins with \"echo:\")\n"
+    "  --control     after the first registration, take commands from FILE (a FIFO,\n"
+    "                a file, - for standard input) instead of running the scripted\n"
+    "                session; one per line:\n"
+    "                  message [TEXT]  a MESSAGE over the SAs\n"
+    "                  rereg           re-register now\n"
+    "                  dereg           de-register (every SA deleted)\n"
+    "                  register        register again after dereg\n"
+    "                  status          one STATUS line: state, SAs, expiry, next rereg\n"
+    "                  sleep MS        keep serving the network for MS ms, then go on\n"
+    "                  quit            de-register if registered, and exit\n"
+    "                end of file is quit (a FIFO never ends: it is opened read-write);\n"
+    "                while registered it re-registers by itself before expiry\n"
+    "                (TS 24.229 5.1.1.4.1: 600 s before it, or at half of an expiry of\n"
+    "                1200 s or less)\n"
+    "  --no-auto-rereg  with --control: only the rereg command re-registers\n"
     "  --ip          the address the UE's sockets use\n"
     "  --private-ip  the address it believes it has (Via, Contact); another one than\n"
     "                --ip puts it behind a NAT (M.7.2); default: --ip\n"
@@ -78,7 +120,8 @@ static const char *const known[] = {
     "sqn-ms",     "ind-bits",    "algs",        "private-ip", "ip",      "pcscf-ip",
     "pcscf-port", "encap-port",  "expires",     "expect",     "pcap",    "esp-keys",
     "timeout-ms", "transport",   "mode",        "from-5060!", "single-offer!", "net-dereg!",
-    "frames",     "keepalive-ms", NULL};
+    "frames",     "keepalive-ms", "home-domain", "via-host",   "user-agent", "message-to",
+    "sqn-file",   "control",     "no-auto-rereg!", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
@@ -91,7 +134,9 @@ static struct {
     int aka_rc;
     uint64_t aka_sqn; /* SQN of the last AUTN */
     size_t aka_res_len;
+    sqn_file sqnf;    /* --sqn-file: the USIM's SQN state across runs */
     char impi[128], impu[128], realm[64], uri[80], user_part[64];
+    char via_host[IMSSEC_ADDR_TEXT_MAX + 64], user_agent[128], message_to[160];
     /* the network */
     imssec_addr my_ip, priv_ip, pub_ip, pcscf_ip; /* pub_ip.len 0: no NAT seen */
     unsigned pcscf_port, expires;
@@ -120,6 +165,14 @@ static struct {
     int net_msgs, last_net_set;
     unsigned msg_cseq;
     int net_dereg;         /* a reg-event NOTIFY ended the registration */
+    /* the registration's lifetime: what the 200 OK granted, when */
+    unsigned granted_s;
+    uint64_t registered_ms;
+    unsigned reregs, auto_reregs;
+    /* --control: the long-running UE */
+    ctl ctl;
+    int ctl_chan, idle, auto_rereg;
+    uint64_t retry_ms;     /* a failed automatic re-registration: not before then */
 } ue;
 
 /* The Via transport token (RFC 3261 20.42) of the transport in use. */
@@ -127,6 +180,11 @@ static const char *via_tp(void)
 {
     return ue.transport == IMSSEC_TRANSPORT_TCP ? "TCP" : "UDP";
 }
+
+/* The host of the Via sent-by and the Contact: --via-host, or the address
+ * (TS 24.229 5.1.1.2; the public one behind a NAT, M.7.2).  h must hold
+ * sizeof ue.via_host bytes. */
+static const char *sent_by_host(char *h);
 
 static char rx[SIP_MAX_MSG + 1];
 static size_t rx_n;
@@ -136,6 +194,13 @@ static const imssec_addr *own_ip(void)
     /* M.7.1: behind a NAT the SAs, the Via and the Contact carry the public
      * address the 401 told us (`received`) */
     return ue.pub_ip.len ? &ue.pub_ip : &ue.priv_ip;
+}
+
+static const char *sent_by_host(char *h)
+{
+    if (ue.via_host[0])
+        return strcpy(h, ue.via_host);
+    return addr_text(own_ip(), 1, h);
 }
 
 
@@ -358,10 +423,10 @@ static int wait_net_message(int already)
 static void build_register(sip_buf *b, unsigned expires, const char *authz,
                            const char *sec_verify)
 {
-    char branch[32], h[IMSSEC_ADDR_TEXT_MAX + 1];
+    char branch[32], h[sizeof ue.via_host];
     strcpy(branch, "z9hG4bK");
     sip_token(branch + 7, 16);
-    addr_text(own_ip(), 1, h);
+    sent_by_host(h);
     ue.cseq++;
     sip_b_init(b);
     sip_b_add(b, "REGISTER %s SIP/2.0\r\n", ue.uri);
@@ -380,7 +445,7 @@ static void build_register(sip_buf *b, unsigned expires, const char *authz,
         sip_b_add(b, "Security-Verify: %s\r\n", sec_verify);
     sip_b_add(b, "Require: sec-agree\r\nProxy-Require: sec-agree\r\n");
     sip_b_add(b, "Supported: path, sec-agree\r\n");
-    sip_b_add(b, "User-Agent: imssec-demo-ue/%s\r\n", imssec_version());
+    sip_b_add(b, "User-Agent: %s\r\n", ue.user_agent);
     sip_b_end(b, NULL, 0);
 }
 
@@ -415,6 +480,38 @@ static void learn_public_address(const sip_msg *m)
     if (!imssec_addr_equal(&pub, &ue.priv_ip) && !imssec_addr_equal(&pub, &ue.pub_ip))
         ladder("    NAT detected: the P-CSCF saw us as %s:%u", addr_text(&pub, 1, t), via.rport);
     ue.pub_ip = pub;
+}
+
+/* The expiry the registrar granted (RFC 3261 10.2.4, TS 24.229 5.1.1.2):
+ * the expires parameter of our Contact in the 200 OK (the first Contact
+ * with one if none is ours), else its Expires header, else what we asked.
+ * It may be shorter than what we asked; the SAs' lifetime (7.4) and the
+ * re-registration follow it.  Noted in ue. */
+static unsigned granted_expiry(const sip_msg *m)
+{
+    sip_str c, e, first = {NULL, 0};
+    char buf[16], mine[sizeof ue.via_host + 96], h[sizeof ue.via_host], uri[256];
+    unsigned v = ue.expires;
+    int i, found = 0;
+    snprintf(mine, sizeof mine, "sip:%s@%s:%u", ue.user_part, sent_by_host(h), ue.port_us);
+    for (i = 0; !found && sip_get(m, "Contact", i, &c); i++) {
+        if (!sip_param(c, "expires", &e))
+            continue;
+        if (!first.p)
+            first = e;
+        found = strcmp(sip_uri_of(c, uri, sizeof uri), mine) == 0;
+    }
+    if (!found && first.p) {
+        e = first;
+        found = 1;
+    }
+    if (found || sip_get(m, "Expires", 0, &e))
+        v = (unsigned)strtoul(sip_cstr(e, buf, sizeof buf), NULL, 10);
+    ue.granted_s = v;
+    ue.registered_ms = net_now_ms();
+    if (v != ue.expires)
+        ladder("    the registrar granted %u s (we asked for %u s)", v, ue.expires);
+    return v;
 }
 
 /* The 401: AKA, SAs, and the REGISTER that answers it.  Returns the final
@@ -525,7 +622,7 @@ static int authenticate(sip_msg *m, sio_from *from, int expect_mac_failure)
             a.transport = (uint8_t)from->transport;
             if (status == 200) {
                 sip_str v;
-                a.expires_s = ue.expires;
+                a.expires_s = granted_expiry(m);
                 /* sa/ accepts SM12 only on the new set's carrier (7.4.1a, 7.1) */
                 rc = sa_ev(IMSSEC_SA_EV_SUCCESS, &a, NULL, "SM12 arrived: superseded (7.4.1a)");
                 verify(rc == IMSSEC_OK && ex_dp_set_of(&ue.dp, from->sa) == set, "register",
@@ -556,7 +653,12 @@ static int do_register(int expect_mac_failure)
     sip_msg m;
     sio_from from;
     int status, st, rc, before = imssec_sa_state(&ue.sat, ue.user);
+    unsigned old_uc = ue.port_uc;
 
+    /* an initial registration learns the NAT anew (M.7.2): from the
+     * private address, as the first one did */
+    if (before == IMSSEC_SA_ST_IDLE)
+        ue.pub_ip.len = 0;
     /* SM1: fresh SPIs and port_uc, port_us kept (7.4), the old SA or none */
     memset(&in, 0, sizeof in);
     memset(&out, 0, sizeof out);
@@ -585,10 +687,29 @@ static int do_register(int expect_mac_failure)
     if (send_msg(out.protect_with, 1, &b) != 0)
         return -1;
     status = wait_response(ue.cseq, &m, &from);
-    if (status == 401)
+    if (status == 401) {
         status = authenticate(&m, &from, expect_mac_failure);
-    else
+    } else if (status == 200 && imssec_sa_state(&ue.sat, ue.user) == IMSSEC_SA_ST_REG_PROT) {
+        /* 5.1.2: "a re-registration might not need to be authenticated":
+         * the registrar accepts a protected re-REGISTER without a challenge.  sa/ extends the current
+         * SAs (SUCCESS in REG_PROT); the port_uc and SPIs drawn for this
+         * attempt were never used, the current set keeps its own. */
+        imssec_sa_ev_args a;
+        char name[96];
+        memset(&a, 0, sizeof a);
+        a.arrived_on = from.kind == SIO_PROT ? from.sa : 0;
+        a.transport = (uint8_t)from.transport;
+        a.expires_s = granted_expiry(&m);
+        ue.port_uc = old_uc;
+        rc = sa_ev(IMSSEC_SA_EV_SUCCESS, &a, NULL, NULL);
+        verify(rc == IMSSEC_OK, "register",
+               "200 OK without a challenge on %s: the current SAs stay, lifetime extended",
+               ex_dp_name(&ue.dp, from.sa, name, sizeof name));
+        if (rc != IMSSEC_OK)
+            status = -1;
+    } else {
         verify(0, "register-challenge", "expected 401, got %d", status);
+    }
     st = imssec_sa_state(&ue.sat, ue.user);
     if (status != 200 && st != IMSSEC_SA_ST_ACTIVE && st != IMSSEC_SA_ST_IDLE) {
         /* a failure response (the 403 after a network authentication
@@ -612,7 +733,7 @@ static int send_message(const char *text)
     sio_from from;
     imssec_sa_ref ref = 0;
     imssec_sa_info info;
-    char branch[32], name[96], h[IMSSEC_ADDR_TEXT_MAX + 1], p[IMSSEC_ADDR_TEXT_MAX + 1];
+    char branch[32], name[96], h[sizeof ue.via_host], p[IMSSEC_ADDR_TEXT_MAX + 1];
     unsigned port_ps;
     int status, rc;
     if (imssec_sa_route(&ue.sat, ue.user, ue.transport, 1, 0, &ref) != IMSSEC_OK ||
@@ -624,10 +745,10 @@ static int send_message(const char *text)
     imssec_wipe(&info, sizeof info);
     strcpy(branch, "z9hG4bK");
     sip_token(branch + 7, 16);
-    addr_text(own_ip(), 1, h);
+    sent_by_host(h);
     ue.msg_cseq++;
     sip_b_init(&b);
-    sip_b_add(&b, "MESSAGE sip:service@%s SIP/2.0\r\n", ue.realm);
+    sip_b_add(&b, "MESSAGE %s SIP/2.0\r\n", ue.message_to);
     sip_b_add(&b, "Via: SIP/2.0/%s %s:%u;branch=%s;rport\r\n", via_tp(),
               h, ue.port_us, branch);
     sip_b_add(&b, "Max-Forwards: 70\r\n");
@@ -635,7 +756,7 @@ static int send_message(const char *text)
     if (ue.service_route[0])
         sip_b_add(&b, "Route: <%s>\r\n", ue.service_route);
     sip_b_add(&b, "From: <%s>;tag=%s\r\n", ue.impu, ue.from_tag);
-    sip_b_add(&b, "To: <sip:service@%s>\r\n", ue.realm);
+    sip_b_add(&b, "To: <%s>\r\n", ue.message_to);
     sip_b_add(&b, "Call-ID: m%u-%s\r\n", ue.msg_cseq, ue.call_id);
     sip_b_add(&b, "CSeq: %u MESSAGE\r\n", 1000 + ue.msg_cseq);
     sip_b_add(&b, "Contact: <sip:%s@%s:%u>\r\n", ue.user_part, h, ue.port_us);
@@ -817,6 +938,167 @@ static int reregister(void)
     return 0;
 }
 
+/* ---- the long-running UE (--control) ------------------------------------------ */
+
+static int registered(void)
+{
+    return imssec_sa_state(&ue.sat, ue.user) == IMSSEC_SA_ST_ACTIVE;
+}
+
+/* TS 24.229 5.1.1.4.1: the UE re-registers 600 s before the expiry when
+ * the registration was for more than 1200 s, at half of it otherwise. */
+static uint64_t rereg_due_ms(void)
+{
+    uint64_t g = ue.granted_s;
+    return ue.registered_ms + 1000 * (g > 1200 ? g - 600 : g / 2);
+}
+
+static void on_control(void *user, int fd)
+{
+    (void)user;
+    (void)fd;
+    ctl_readable(&ue.ctl);
+    if (ue.ctl.eof && ue.ctl_chan >= 0) {
+        /* at end of file poll() says "readable" for ever */
+        sio_remove_hook(&ue.io, ue.ctl_chan);
+        ue.ctl_chan = -1;
+    }
+    if (ue.idle)
+        ue.io.wake = 1;
+}
+
+static void status_line(void)
+{
+    uint64_t now = net_now_ms(), end = ue.registered_ms + 1000 * (uint64_t)ue.granted_s;
+    long long left = registered() ? (long long)(end > now ? (end - now) / 1000 : 0) : -1;
+    long long next = registered() && ue.auto_rereg
+                         ? (long long)(rereg_due_ms() > now ? (rereg_due_ms() - now) / 1000 : 0)
+                         : -1;
+    ladder("STATUS state=%s sas=%u dataplane=%d granted=%u left_s=%lld next_rereg_s=%lld "
+           "reregs=%u auto=%u keepalives=%u sqn=0x%012llx",
+           imssec_sa_state_name(imssec_sa_state(&ue.sat, ue.user)),
+           (unsigned)imssec_sa_count(&ue.sat, UINT32_MAX), ex_dp_count(&ue.dp, 0), ue.granted_s,
+           left, next, ue.reregs, ue.auto_reregs, ue.dp.keepalives,
+           (unsigned long long)imssec_aka_sqn_highest(&ue.sqn));
+}
+
+/* A re-registration, commanded or due (7.4: port_us kept, new SAs). */
+static int rereg_now(int automatic)
+{
+    imssec_sa_ref r = 0;
+    unsigned us = ue.port_us;
+    int status;
+    ladder("%s re-registration (granted %u s)", automatic ? "automatic" : "commanded",
+           ue.granted_s);
+    status = do_register(0);
+    imssec_sa_route(&ue.sat, ue.user, ue.transport, 1, 0, &r);
+    if (!verify(status == 200 && ue.port_us == us && registered(), "rereg",
+                "%s re-registration: %d, requests now on set %d, port_us %u kept, next due in "
+                "%llu s",
+                automatic ? "automatic" : "commanded", status, ex_dp_set_of(&ue.dp, r),
+                ue.port_us,
+                (unsigned long long)((rereg_due_ms() - net_now_ms()) / 1000))) {
+        /* still registered on the current SAs, if they live: try again later */
+        ue.retry_ms = net_now_ms() + 5000;
+        return -1;
+    }
+    ue.reregs++;
+    ue.auto_reregs += automatic != 0;
+    ue.retry_ms = 0;
+    return 0;
+}
+
+/* One command line; 1 when it was quit. */
+static int command(char *line)
+{
+    char *arg = line + strcspn(line, " \t");
+    if (*arg)
+        *arg++ = '\0';
+    arg += strspn(arg, " \t");
+    ladder("command: %s%s%s", line, *arg ? " " : "", arg);
+    if (strcmp(line, "quit") == 0)
+        return 1;
+    if (strcmp(line, "status") == 0) {
+        status_line();
+    } else if (strcmp(line, "message") == 0) {
+        if (registered())
+            send_message(*arg ? arg : "hello from the UE");
+        else
+            ladder("    not registered: no SAs to send on");
+    } else if (strcmp(line, "rereg") == 0) {
+        if (registered())
+            rereg_now(0);
+        else
+            ladder("    not registered: use register");
+    } else if (strcmp(line, "dereg") == 0) {
+        if (registered())
+            deregister();
+        else
+            ladder("    not registered");
+    } else if (strcmp(line, "register") == 0) {
+        if (imssec_sa_state(&ue.sat, ue.user) == IMSSEC_SA_ST_IDLE)
+            verify(do_register(0) == 200, "register", "registered again");
+        else
+            ladder("    already registered: use rereg");
+    } else {
+        ladder("    unknown command \"%s\" (see ue --help, --control)", line);
+    }
+    return 0;
+}
+
+/* After the first registration: commands from --control, SIP served
+ * meanwhile, re-registration before expiry.  Ends at quit or end of file,
+ * de-registering first. */
+static void run_control(const char *path)
+{
+    char line[CTL_LINE];
+    uint64_t sleep_until = 0;
+    if (ctl_open(&ue.ctl, path) != 0) {
+        verify(0, "control", "cannot read commands from %s", path);
+        return;
+    }
+    ue.ctl_chan = sio_add_hook(&ue.io, ue.ctl.fd, on_control, NULL);
+    ladder("long-running: commands from %s; automatic re-registration %s", path,
+           ue.auto_rereg ? "on (TS 24.229 5.1.1.4.1)" : "off");
+    for (;;) {
+        uint64_t now = net_now_ms(), next = now + 1000;
+        if (ue.auto_rereg && registered()) {
+            uint64_t due = rereg_due_ms() > ue.retry_ms ? rereg_due_ms() : ue.retry_ms;
+            if (now >= due) {
+                rereg_now(1);
+                continue;
+            }
+            if (due < next)
+                next = due;
+        }
+        if (sleep_until && now >= sleep_until)
+            sleep_until = 0;
+        if (!sleep_until && ctl_next(&ue.ctl, line)) {
+            if (strncmp(line, "sleep", 5) == 0 && (line[5] == ' ' || line[5] == '\t')) {
+                ladder("command: %s", line);
+                sleep_until = now + strtoull(line + 6, NULL, 10);
+                continue;
+            }
+            if (command(line))
+                break;
+            continue;
+        }
+        if (!sleep_until && ue.ctl.eof)
+            break;
+        if (sleep_until && sleep_until < next)
+            next = sleep_until;
+        ue.idle = 1;
+        poll_sip((int)(next - now));
+        ue.idle = 0;
+    }
+    if (ue.ctl_chan >= 0)
+        sio_remove_hook(&ue.io, ue.ctl_chan);
+    if (ue.ctl.fd > 0)
+        close(ue.ctl.fd);
+    if (registered())
+        deregister();
+}
+
 static void setup(int argc, char **argv)
 {
     uint8_t k[16], op[16];
@@ -824,6 +1106,7 @@ static void setup(int argc, char **argv)
     const char *pcap = arg_str(argc, argv, "pcap", NULL), *esp_sa = arg_str(argc, argv, "esp-keys", NULL);
     const char *at;
     uint64_t sqn_ms;
+    unsigned ind_bits = (unsigned)arg_num(argc, argv, "ind-bits", 5);
     FILE *esp_sa_file = NULL;
     int efd, tap = -1;
     unsigned encap_port;
@@ -839,8 +1122,7 @@ static void setup(int argc, char **argv)
     }
     imssec_wipe(k, sizeof k);
     imssec_aka_sqn_init(&ue.sqn);
-    if (imssec_aka_sqn_configure(&ue.sqn, (unsigned)arg_num(argc, argv, "ind-bits", 5),
-                                 (uint64_t)1 << 28, 0) != IMSSEC_OK) {
+    if (imssec_aka_sqn_configure(&ue.sqn, ind_bits, (uint64_t)1 << 28, 0) != IMSSEC_OK) {
         fprintf(stderr, "ue: --ind-bits out of range\n");
         exit(2);
     }
@@ -849,6 +1131,21 @@ static void setup(int argc, char **argv)
         fprintf(stderr, "ue: --sqn-ms out of range\n");
         exit(2);
     }
+    ue.sqnf.path = arg_str(argc, argv, "sqn-file", NULL);
+    if (ue.sqnf.path) {
+        /* the USIM's memory: what it accepted in earlier runs */
+        int r = sqn_file_load(ue.sqnf.path, ind_bits, &ue.sqn);
+        if (r < 0)
+            exit(2);
+        ue.sqnf.ind_bits = ind_bits;
+        sqn_file_attach(&ue.sqnf, &ue.sqn);
+        if (r == 0 && sqn_file_save(&ue.sqnf, &ue.sqn) != 0) {
+            perror(ue.sqnf.path);
+            exit(2);
+        }
+        ladder("SQN state %s %s: highest SQN 0x%012llx", r ? "read from" : "created in",
+               ue.sqnf.path, (unsigned long long)imssec_aka_sqn_highest(&ue.sqn));
+    }
     ue.soft.milenage = &ue.mil;
     ue.soft.sqn = &ue.sqn;
     imssec_aka_soft_provider(&ue.soft_prov, &ue.soft);
@@ -856,7 +1153,16 @@ static void setup(int argc, char **argv)
     snprintf(ue.impi, sizeof ue.impi, "%s", arg_str(argc, argv, "impi", "alice@ims.example.net"));
     snprintf(ue.impu, sizeof ue.impu, "%s", arg_str(argc, argv, "impu", "sip:alice@ims.example.net"));
     snprintf(ue.realm, sizeof ue.realm, "%s", arg_str(argc, argv, "realm", "ims.example.net"));
-    snprintf(ue.uri, sizeof ue.uri, "sip:%s", ue.realm);
+    /* TS 24.229 5.1.1.2: the REGISTER's Request-URI is the home network
+     * domain name (the digest uri repeats it, RFC 2617 3.2.2) */
+    snprintf(ue.uri, sizeof ue.uri, "sip:%s", arg_str(argc, argv, "home-domain", ue.realm));
+    snprintf(ue.via_host, sizeof ue.via_host, "%s", arg_str(argc, argv, "via-host", ""));
+    snprintf(ue.user_agent, sizeof ue.user_agent, "%s", arg_str(argc, argv, "user-agent", ""));
+    if (!ue.user_agent[0])
+        snprintf(ue.user_agent, sizeof ue.user_agent, "imssec-demo-ue/%s", imssec_version());
+    snprintf(ue.message_to, sizeof ue.message_to, "%s", arg_str(argc, argv, "message-to", ""));
+    if (!ue.message_to[0])
+        snprintf(ue.message_to, sizeof ue.message_to, "sip:service@%s", ue.realm);
     at = strchr(ue.impu, '@');
     snprintf(ue.user_part, sizeof ue.user_part, "%.*s",
              at && strncmp(ue.impu, "sip:", 4) == 0 ? (int)(at - ue.impu - 4) : 5,
@@ -1001,6 +1307,11 @@ int main(int argc, char **argv)
     else
         ladder("    the P-CSCF's Security-Server has no mediasec: e2ae not agreed "
                "(TS 33.328 7.1.1), no call");
+    if (arg_str(argc, argv, "control", NULL)) {
+        ue.auto_rereg = !arg_flag(argc, argv, "no-auto-rereg");
+        run_control(arg_str(argc, argv, "control", NULL));
+        goto out;
+    }
     /* 4: MESSAGE both ways over the SAs */
     ue.dp.remember = 1; /* its first ESP packet, for the replay below */
     if (send_message("hello from the UE") != 200)
