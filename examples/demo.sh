@@ -46,7 +46,9 @@
 # Writes DIR/ladder.txt, DIR/demo.pcap (raw IP, what went over the wire),
 # DIR/esp_keys (the SAs' keys as `imssec wireshark-esp-sa` options) and
 # DIR/esp_sa (Wireshark's ESP SA table, made from esp_keys by that command);
-# with tshark installed it decrypts the capture, prints the SIP request lines
+# with tshark installed it decrypts the capture, checks the UE's side of it as
+# Wireshark decoded it (examples/capture_check.py: port_us in Via and Contact,
+# the 7.1 ports, Security-Verify = Security-Server), prints the SIP request lines
 # found inside ESP, counts SRTP on the UE's leg and RTP on the core's, and
 # writes DIR/demo-srtp-decrypted.pcap (`imssec srtp-decrypt-pcap` with the
 # a=crypto lines tshark found inside ESP).
@@ -56,7 +58,7 @@ cd "$(dirname "$0")/.."
 
 MODE=udp TRANSPORT=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 NETDEREG=0 OUT=build/demo TMO=30 BUILD_IT=1
 BUILD=${BUILD:-build}
-usage() { sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,55p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
     --mode) MODE=${2:?}; shift ;;
@@ -367,6 +369,19 @@ if command -v tshark >/dev/null 2>&1 && [ -s "$PCAP" ]; then
         echo "  VERIFIED capture: Wireshark checked the ICV of all $nesp ESP packets and decrypted $nreq SIP requests"
     else
         note_fail "capture (tshark: $ngood of $nesp ESP ICVs good, $nreq requests decrypted)"
+    fi
+    if [ "$WRONG" = 0 ] && command -v python3 >/dev/null 2>&1; then
+        # the UE's side as Wireshark read it: what real P-CSCFs expect of a
+        # UE (TS 24.229 5.1.1.2, 5.1.1.5; TS 33.203 7.1, 7.4)
+        tshark -r "$PCAP" "${TS[@]}" -Y 'sip && (esp || udp.port == 5060 || tcp.port == 5060)' \
+            -T fields -E aggregator='#' -e frame.number -e esp.spi -e udp.srcport -e udp.dstport \
+            -e tcp.srcport -e tcp.dstport -e sip.Method -e sip.Status-Code -e sip.CSeq -e sip.Call-ID \
+            -e sip.Via -e sip.Contact -e sip.Security-Server -e sip.Security-Verify \
+            2>/dev/null >"$OUT/tshark-sip.tsv"
+        while IFS= read -r l; do
+            echo "  $l"
+            case $l in FAILED*) st=${l#FAILED }; note_fail "${st%%:*}" ;; esac
+        done < <(python3 examples/capture_check.py "$OUT/tshark-sip.tsv" "$TRANSPORT")
     fi
     if [ "$WRONG" = 0 ] && [ "$KEYREF" = 0 ]; then
         capture_media

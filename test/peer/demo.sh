@@ -5,7 +5,9 @@
 # independent peer for the packets: it must verify every ESP ICV and decrypt
 # the SIP requests with the keys the examples logged (its esp_sa table made
 # by `imssec wireshark-esp-sa`), and, after the call, find SRTP with auth
-# tags on the UE's leg (from the SDP inside ESP) and plain RTP in the core.
+# tags on the UE's leg (from the SDP inside ESP) and plain RTP in the core,
+# and the UE's SIP in that decryption must follow TS 24.229 / 33.203 7.1
+# (examples/capture_check.py).
 # Prints PASS/FAIL/SKIP lines; always exits 0 (the runner counts the lines).
 set -u
 cd "$(dirname "$0")/../.."
@@ -51,6 +53,16 @@ run() {
             echo "PASS demo-$name-tshark"
         else
             echo "FAIL demo-$name-tshark: $(grep -m1 'capture' "$log" || echo 'no capture verdict')"
+        fi
+        # examples/capture_check.py: the UE's side as Wireshark decoded it
+        # (TS 24.229 5.1.1.2, 5.1.1.5; TS 33.203 7.1)
+        if ! grep -q 'VERIFIED: wrong key rejected' "$log"; then
+            n=$(grep -c '  VERIFIED capture-24229-' "$log")
+            if [ "$n" -ge 7 ] && ! grep -q 'FAILED capture-24229-' "$log"; then
+                echo "PASS demo-$name-24229: $n checks of the decrypted capture"
+            else
+                echo "FAIL demo-$name-24229: $(grep -m1 'FAILED capture-24229-' "$log" || echo "$n checks")"
+            fi
         fi
     fi
 }
