@@ -99,5 +99,8 @@ int ex_dp_recv(ex_dp *d, int fd, uint8_t *out, size_t cap, imssec_sa_esp_receive
 const char *ex_dp_name(const ex_dp *d, imssec_sa_ref sa, char *buf, size_t cap);
 int ex_dp_set_of(const ex_dp *d, imssec_sa_ref sa);
 int ex_dp_count(const ex_dp *d, int set);
+/* How many SAs of sa/ user `user` the data plane holds (several UEs at
+ * one P-CSCF). */
+int ex_dp_user_count(const ex_dp *d, uint32_t user);
 
 #endif

@@ -72,8 +72,11 @@ static call_alg alg; /* the IMS-ALG's call (one at a time) */
 static imssec_sa_table sat;
 static uint64_t sa_mem[8192];
 
-/* What this demo remembers about its one UE besides sa/'s records. */
-static struct {
+/* What this demo remembers about each UE besides sa/'s records: one
+ * record per sa/ user index; `ue` is the one the message in hand is for
+ * (ue_select()). */
+#define MAX_UES 4 /* the sa/ table's users */
+typedef struct ue_rec {
     int have_user;
     uint32_t user;
     char sec_client[2048]; /* SM1's Security-Client: SM7 must repeat it (Annex H) */
@@ -82,7 +85,29 @@ static struct {
     int transport;         /* the transport the UE registered with: our requests use it */
     char aor[128];         /* the IMPU it registered (the REGISTER's To) */
     int dereg, registered, done;
-} ue;
+} ue_rec;
+static ue_rec ues[MAX_UES];
+static ue_rec *ue = &ues[0];
+
+/* The record of sa/ user `user` becomes the current one. */
+static void ue_select(uint32_t user)
+{
+    if (user < MAX_UES)
+        ue = &ues[user];
+}
+
+/* Every UE this P-CSCF has served is done (de-registered, refused) and
+ * none is still being served: the flow is over. */
+static int all_done(void)
+{
+    int i, any = 0;
+    for (i = 0; i < MAX_UES; i++) {
+        if (ues[i].have_user && !ues[i].done)
+            return 0;
+        any |= ues[i].done;
+    }
+    return any;
+}
 
 /* Transactions: requests forwarded by us, by our Via branch. */
 #define MAX_TX 16
@@ -96,6 +121,7 @@ typedef struct ptx {
     tl_conn *out_conn;     /* to the UE over TCP: the connection */
     int pending;           /* imssec_sa_txn_begin() was called for it (7.4) */
     int method;            /* enum tx_method: what its response means to us */
+    uint32_t user;         /* the sa/ user it belongs to */
 } ptx;
 enum tx_method { TX_OTHER = 0, TX_INVITE, TX_BYE, TX_NOTIFY_DEREG };
 static ptx tx[MAX_TX];
@@ -103,7 +129,7 @@ static ptx tx[MAX_TX];
 /* The Via transport token (RFC 3261 20.42) of the transport in use. */
 static const char *via_tp(void)
 {
-    return ue.transport == IMSSEC_TRANSPORT_TCP ? "TCP" : "UDP";
+    return ue->transport == IMSSEC_TRANSPORT_TCP ? "TCP" : "UDP";
 }
 
 static ptx *tx_new(const char *branch)
@@ -113,6 +139,7 @@ static ptx *tx_new(const char *branch)
         if (!tx[i].used) {
             memset(&tx[i], 0, sizeof tx[i]);
             tx[i].used = 1;
+            tx[i].user = ue->user;
             snprintf(tx[i].branch, sizeof tx[i].branch, "%s", branch);
             return &tx[i];
         }
@@ -151,26 +178,26 @@ static const char *clause_of(const imssec_errinfo *e)
 /* Feed an event to the P-CSCF state machine; print the transition. */
 static int sa_ev(int event, const imssec_sa_ev_args *a, imssec_sa_ev_out *o, const char *reason)
 {
-    int before = imssec_sa_state(&sat, ue.user), rc;
+    int before = imssec_sa_state(&sat, ue->user), rc;
     imssec_errinfo e;
     memset(&e, 0, sizeof e);
     DP.why = reason;
-    rc = imssec_sa_event(&sat, ue.user, event, a, o, net_now_ms(), &e);
+    rc = imssec_sa_event(&sat, ue->user, event, a, o, net_now_ms(), &e);
     DP.why = NULL;
     if (rc != IMSSEC_OK)
         ladder("    sa/ %s in %s: %s", imssec_sa_event_name(event), imssec_sa_state_name(before),
                err_text(&e, rc));
-    else if (imssec_sa_state(&sat, ue.user) != before)
+    else if (imssec_sa_state(&sat, ue->user) != before)
         ladder("    sa/ %s: %s -> %s", imssec_sa_event_name(event), imssec_sa_state_name(before),
-               imssec_sa_state_name(imssec_sa_state(&sat, ue.user)));
+               imssec_sa_state_name(imssec_sa_state(&sat, ue->user)));
     return rc;
 }
 
 static void state_note(int before)
 {
-    if (imssec_sa_state(&sat, ue.user) != before)
+    if (imssec_sa_state(&sat, ue->user) != before)
         ladder("    sa/ %s -> %s", imssec_sa_state_name(before),
-               imssec_sa_state_name(imssec_sa_state(&sat, ue.user)));
+               imssec_sa_state_name(imssec_sa_state(&sat, ue->user)));
 }
 
 /* ---- sending ----------------------------------------------------------------- */
@@ -254,7 +281,7 @@ static void forward_to_scscf(const sip_msg *m, const sio_from *in, const char *i
             } else {
                 sip_b_add(&b, "Via: %.*s", (int)hd->value.n, hd->value.p);
             }
-            if (unprot && ue.nat) /* the sent-by host is not the source (SM1's M.7.2 verdict) */
+            if (unprot && ue->nat) /* the sent-by host is not the source (SM1's M.7.2 verdict) */
                 sip_b_add(&b, ";received=%s", addr_text(&in->src, 0, src));
             sip_b_add(&b, "\r\n");
         } else if (sip_name_is(hd->name, "Security-Client") ||
@@ -298,16 +325,23 @@ static void forward_to_scscf(const sip_msg *m, const sio_from *in, const char *i
 static int find_user(const sip_msg *m, imssec_digest_credentials *cr)
 {
     sip_str auth;
+    uint32_t user;
     if (!sip_get(m, "Authorization", 0, &auth) ||
         imssec_digest_credentials_parse(auth, cr, NULL) != IMSSEC_OK || !cr->username.n) {
         ladder("REGISTER without a usable Authorization (TS 24.229 5.1.1.2.1): dropped");
         return -1;
     }
-    if (imssec_sa_user_lookup(&sat, cr->username, 1, &ue.user) != IMSSEC_OK) {
+    if (imssec_sa_user_lookup(&sat, cr->username, 1, &user) != IMSSEC_OK || user >= MAX_UES) {
         ladder("no room for user %.*s", (int)cr->username.n, cr->username.p);
         return -1;
     }
-    ue.have_user = 1;
+    ue_select(user);
+    if (!ue->have_user) {
+        memset(ue, 0, sizeof *ue); /* a new user (or a released index used again) */
+        ue->user = user;
+    }
+    ue->have_user = 1;
+    ue->done = 0; /* a REGISTER of its: being served again */
     return 0;
 }
 
@@ -319,7 +353,7 @@ static void on_sm1(const sip_msg *m, const sio_from *from)
     imssec_errinfo e;
     sip_str via;
     char names[64], t1[IMSSEC_ADDR_TEXT_MAX + 1];
-    int rc, before = imssec_sa_state(&sat, ue.user);
+    int rc, before = imssec_sa_state(&sat, ue->user);
 
     if (!sip_get(m, "Via", 0, &via)) {
         ladder("REGISTER without a Via dropped");
@@ -328,23 +362,23 @@ static void on_sm1(const sip_msg *m, const sio_from *from)
     memset(&in, 0, sizeof in);
     memset(&out, 0, sizeof out);
     memset(&e, 0, sizeof e);
-    sip_join(m, "Security-Client", ue.sec_client, sizeof ue.sec_client);
+    sip_join(m, "Security-Client", ue->sec_client, sizeof ue->sec_client);
     {
         sip_str to;
         if (sip_get(m, "To", 0, &to))
-            sip_uri_of(to, ue.aor, sizeof ue.aor);
+            sip_uri_of(to, ue->aor, sizeof ue->aor);
     }
-    in.security_client = imssec_cstr(ue.sec_client);
+    in.security_client = imssec_cstr(ue->sec_client);
     in.via = via;
     in.src = from->src;
     in.arrived_on = from->kind == SIO_PROT ? from->sa : 0;
     in.transport = from->transport;
     in.policy = &policy;
     /* the library keeps UDP-enc-tun for a SM1 on UDP-enc-tun SAs (M.7.4.2a) */
-    rc = imssec_sa_pcscf_register(&sat, ue.user, &in, &out, net_now_ms(), &e);
+    rc = imssec_sa_pcscf_register(&sat, ue->user, &in, &out, net_now_ms(), &e);
     if (from->kind == SIO_UNPROT) {
         sip_via vp;
-        ue.nat = out.nat;
+        ue->nat = out.nat;
         ladder("    NAT %s: Via sent-by %s, packet from %s:%u (M.7.2)",
                out.nat ? "detected" : "not detected",
                sip_via_parse(via, &vp) == 0 ? vp.host : "?", addr_text(&from->src, 1, t1),
@@ -365,7 +399,7 @@ static void on_sm1(const sip_msg *m, const sio_from *from)
             sip_b_end(&b, NULL, 0);
             reply_to_ue(from, out.protect_with, &b);
         }
-        ue.done = !ue.registered;
+        ue->done = !ue->registered;
         return;
     }
     if (rc != IMSSEC_OK) {
@@ -387,7 +421,7 @@ static void on_sm7(const sip_msg *m, const sio_from *from, const imssec_digest_c
     imssec_errinfo e;
     sip_str v;
     char sv[2048], sc[2048], name[96];
-    int rc, integrity = 0, before = imssec_sa_state(&sat, ue.user);
+    int rc, integrity = 0, before = imssec_sa_state(&sat, ue->user);
     int answer = !cr->auts.p && cr->response.n;
 
     memset(&in, 0, sizeof in);
@@ -398,7 +432,7 @@ static void on_sm7(const sip_msg *m, const sio_from *from, const imssec_digest_c
     sip_join(m, "Security-Client", sc, sizeof sc);
     in.security_verify = imssec_cstr(sv);
     in.security_client = imssec_cstr(sc);
-    in.sm1_security_client = imssec_cstr(ue.sec_client);
+    in.sm1_security_client = imssec_cstr(ue->sec_client);
     if (sip_get(m, "Via", 0, &v))
         in.via = v;
     in.src = from->src;
@@ -406,7 +440,7 @@ static void on_sm7(const sip_msg *m, const sio_from *from, const imssec_digest_c
     in.transport = from->transport;
     in.policy = &policy;
     DP.why = "the UE reported an AKA failure (7.3.1.2, 7.3.1.3)";
-    rc = imssec_sa_pcscf_auth(&sat, ue.user, &in, &integrity, net_now_ms(), &e);
+    rc = imssec_sa_pcscf_auth(&sat, ue->user, &in, &integrity, net_now_ms(), &e);
     DP.why = NULL;
     if (!answer) {
         if (rc != IMSSEC_OK) {
@@ -455,7 +489,7 @@ static void on_challenge(const sip_msg *m, ptx *t)
     char www[1024], ss[2048], extra[2200];
     size_t nch = 0, ns = 0, i;
     sip_str w;
-    int rc, keys_left = 0, before = imssec_sa_state(&sat, ue.user);
+    int rc, keys_left = 0, before = imssec_sa_state(&sat, ue->user);
     sip_buf b;
 
     if (!sip_get(m, "WWW-Authenticate", 0, &w)) {
@@ -474,7 +508,7 @@ static void on_challenge(const sip_msg *m, ptx *t)
     out.security_server = ss;
     out.security_server_cap = sizeof ss - 1;
     DP.why = "an earlier attempt's SAs (7.4.2a)";
-    rc = imssec_sa_pcscf_challenge(&sat, ue.user, &in, &out, net_now_ms(), &e);
+    rc = imssec_sa_pcscf_challenge(&sat, ue->user, &in, &out, net_now_ms(), &e);
     DP.why = NULL;
     if (rc != IMSSEC_OK) {
         verify(0, rc == IMSSEC_E_NOT_FOUND || rc == IMSSEC_E_SYNTAX ? "pcscf-keys" : "pcscf-sa-create",
@@ -493,7 +527,7 @@ static void on_challenge(const sip_msg *m, ptx *t)
            "CK and IK taken from the 401 and removed before it goes to the UE (6.1.1)");
     /* our protected server port, for the Via of our requests to the UE */
     if (imssec_secagree_parse(imssec_cstr(ss), srv, 16, &ns, NULL) == IMSSEC_OK && ns)
-        ue.port_ps = srv[0].port_s;
+        ue->port_ps = srv[0].port_s;
     snprintf(extra, sizeof extra, "Security-Server: %s\r\nRequire: sec-agree\r\n", ss);
     copy_response(&b, m, www, extra, NULL);
     reply_to_ue(&t->in, out.protect_with, &b);
@@ -513,21 +547,21 @@ static void on_register_response(const sip_msg *m, ptx *t)
     memset(&o, 0, sizeof o);
     a.transport = (uint8_t)t->in.transport;
     copy_response(&b, m, NULL, NULL, NULL);
-    if (ue.dereg && m->status == 200) {
+    if (ue->dereg && m->status == 200) {
         /* de-registration: the final response over the SAs, then every SA
          * goes (7.4.2a) */
         imssec_sa_ref r = 0;
-        if (imssec_sa_route(&sat, ue.user, t->in.transport, 0, t->in.sa, &r) != IMSSEC_OK) {
+        if (imssec_sa_route(&sat, ue->user, t->in.transport, 0, t->in.sa, &r) != IMSSEC_OK) {
             verify(0, "pcscf-dereg", "sa/ names no SA for the final response");
             return;
         }
         reply_to_ue(&t->in, r, &b);
         sa_ev(IMSSEC_SA_EV_DEREG_DONE, &a, NULL, "de-registered");
-        ue.registered = 0;
-        verify(ex_dp_count(&DP, 0) == 0 && imssec_sa_count(&sat, UINT32_MAX) == 0, "pcscf-dereg",
+        ue->registered = 0;
+        verify(ex_dp_user_count(&DP, ue->user) == 0 && imssec_sa_count(&sat, ue->user) == 0, "pcscf-dereg",
                "final response sent over the SAs, then every SA deleted (data plane %d, sa/ %u)",
-               ex_dp_count(&DP, 0), (unsigned)imssec_sa_count(&sat, UINT32_MAX));
-        ue.done = 1;
+               ex_dp_user_count(&DP, ue->user), (unsigned)imssec_sa_count(&sat, ue->user));
+        ue->done = 1;
         return;
     }
     if (m->status == 200) {
@@ -541,28 +575,28 @@ static void on_register_response(const sip_msg *m, ptx *t)
         if (sa_ev(IMSSEC_SA_EV_SUCCESS, &a, &o, "SM12 sent: superseded (7.4.2a)") != IMSSEC_OK)
             return;
         reply_to_ue(&t->in, o.protect_with, &b);
-        if (!ue.registered) {
+        if (!ue->registered) {
             /* TS 33.328 7.1.1: e2ae when the UE indicated it (it is up to
              * the UE) and we did (policy.e2ae) */
             imssec_secagree_mech mech[24];
             size_t nm = 0;
-            int ue_said = imssec_secagree_parse(imssec_cstr(ue.sec_client), mech, 24, &nm,
+            int ue_said = imssec_secagree_parse(imssec_cstr(ue->sec_client), mech, 24, &nm,
                                                 NULL) == IMSSEC_OK &&
                           imssec_secagree_e2ae(mech, nm);
-            int e2ae = imssec_sa_e2ae(&sat, ue.user);
+            int e2ae = imssec_sa_e2ae(&sat, ue->user);
             verify(e2ae == (ue_said && policy.e2ae), "pcscf-e2ae",
                    "imssec_sa_e2ae() = %d: sdes-srtp;mediasec %s the UE's Security-Client and %s "
                    "our Security-Server (TS 33.328 7.1.1)", e2ae, ue_said ? "in" : "not in",
                    ue_said && policy.e2ae ? "in" : "not in");
         }
-        ue.registered = 1;
-        ue.transport = t->in.transport;
+        ue->registered = 1;
+        ue->transport = t->in.transport;
         return;
     }
     /* a failure response: sa/ deletes the new SAs and names the SA for it
      * (7.3, 7.4.2a: a user authentication failure goes on the new SAs) */
     {
-        int st = imssec_sa_state(&sat, ue.user);
+        int st = imssec_sa_state(&sat, ue->user);
         a.kind = m->status == 403 && (st == IMSSEC_SA_ST_AUTH_UNPROT || st == IMSSEC_SA_ST_AUTH_PROT)
                      ? IMSSEC_SA_KIND_USER_AUTH
                      : IMSSEC_SA_KIND_OTHER;
@@ -570,14 +604,37 @@ static void on_register_response(const sip_msg *m, ptx *t)
     if (sa_ev(IMSSEC_SA_EV_FAILURE, &a, &o, "registration failed (7.3)") != IMSSEC_OK)
         return;
     reply_to_ue(&t->in, o.protect_with, &b);
-    if (!ue.registered) {
-        verify(ex_dp_count(&DP, 0) == 0 && imssec_sa_count(&sat, UINT32_MAX) == 0,
+    if (!ue->registered) {
+        verify(ex_dp_user_count(&DP, ue->user) == 0 && imssec_sa_count(&sat, ue->user) == 0,
                "pcscf-refused", "registration refused (%d): no SA left", m->status);
-        ue.done = 1;
+        ue->done = 1;
     }
 }
 
 /* ---- other traffic ---------------------------------------------------------------- */
+
+/* Which UE a request from the S-CSCF is for: the registered one whose
+ * IMPU is the To (RFC 3261: the AoR), else the only registered one. */
+static void ue_for_request(const sip_msg *m)
+{
+    char to[128] = "";
+    sip_str v;
+    int i, n = 0, only = -1;
+    if (sip_get(m, "To", 0, &v))
+        sip_uri_of(v, to, sizeof to);
+    for (i = 0; i < MAX_UES; i++) {
+        if (!ues[i].have_user || !ues[i].registered)
+            continue;
+        if (strcmp(ues[i].aor, to) == 0) {
+            ue = &ues[i];
+            return;
+        }
+        n++;
+        only = i;
+    }
+    if (n == 1)
+        ue = &ues[only];
+}
 
 /* A request from the S-CSCF to the UE (MESSAGE): sa/ routes it (7.4.2a:
  * on the old SAs until the UE has used the new ones). */
@@ -589,8 +646,9 @@ static void relay_request_to_ue(const sip_msg *m)
     imssec_sa_ref ref = 0;
     ptx *t;
     tl_conn *conn = NULL;
-    if (!ue.have_user || !ue.registered ||
-        imssec_sa_route(&sat, ue.user, ue.transport, 1, 0, &ref) != IMSSEC_OK) {
+    ue_for_request(m);
+    if (!ue->have_user || !ue->registered ||
+        imssec_sa_route(&sat, ue->user, ue->transport, 1, 0, &ref) != IMSSEC_OK) {
         sip_buf r;
         sip_b_response(&r, m, 404, "Not Found", "pcscf");
         sip_b_end(&r, NULL, 0);
@@ -604,7 +662,7 @@ static void relay_request_to_ue(const sip_msg *m)
               m->uri.p);
     /* TS 24.229: our protected server port; 7.1: the UE answers to port_ps */
     sip_b_add(&b, "Via: SIP/2.0/%s %s:%u;branch=%s\r\n", via_tp(),
-              addr_text(&my_ip, 1, h), ue.port_ps, branch);
+              addr_text(&my_ip, 1, h), ue->port_ps, branch);
     for (i = 0; i < m->nhdrs; i++) {
         if (sip_name_is(m->hdrs[i].name, "Route") && first_route) {
             first_route = 0; /* the Path entry that brought it here */
@@ -619,14 +677,14 @@ static void relay_request_to_ue(const sip_msg *m)
         char why_[96];
         t->out_sa = ref;
         t->pending = imssec_sa_txn_begin(&sat, ref) == IMSSEC_OK;
-        if (sip_eq(m->method, "NOTIFY") && regevent_terminated(m, ue.aor, why_, sizeof why_)) {
+        if (sip_eq(m->method, "NOTIFY") && regevent_terminated(m, ue->aor, why_, sizeof why_)) {
             /* RFC 3680: the registrar ended the registration */
             t->method = TX_NOTIFY_DEREG;
             ladder("    reg-event NOTIFY: %s terminated; passed on to the UE, the SAs go once "
-                   "this transaction is over (7.4.2a)", ue.aor);
+                   "this transaction is over (7.4.2a)", ue->aor);
         }
     }
-    sio_send_protected(&S, ref, ue.transport, 1, b.p, b.n, &conn);
+    sio_send_protected(&S, ref, ue->transport, 1, b.p, b.n, &conn);
     if (t)
         t->out_conn = conn;
 }
@@ -657,16 +715,16 @@ static void relay_response_to_scscf(const sip_msg *m, ptx *t, const sio_from *fr
         tx_done(t);
         sio_send_unprotected(&S, core_chan, &scscf_ip, scscf_port, b.p, b.n);
         sa_ev(IMSSEC_SA_EV_NET_DEREG, NULL, NULL, "the network ended the registration");
-        ue.registered = 0;
-        verify(ex_dp_count(&DP, 0) == 0 && imssec_sa_count(&sat, UINT32_MAX) == 0 &&
-                   imssec_sa_state(&sat, ue.user) == IMSSEC_SA_ST_IDLE,
+        ue->registered = 0;
+        verify(ex_dp_user_count(&DP, ue->user) == 0 && imssec_sa_count(&sat, ue->user) == 0 &&
+                   imssec_sa_state(&sat, ue->user) == IMSSEC_SA_ST_IDLE,
                "pcscf-net-dereg",
                "reg-event NOTIFY passed to the UE on %s, its %d sent on to the S-CSCF, then every "
                "SA deleted (data plane %d, sa/ %u)",
-               name, m->status, ex_dp_count(&DP, 0), (unsigned)imssec_sa_count(&sat, UINT32_MAX));
-        (void)imssec_sa_user_release(&sat, ue.user);
-        ue.have_user = 0;
-        ue.done = 1;
+               name, m->status, ex_dp_user_count(&DP, ue->user), (unsigned)imssec_sa_count(&sat, ue->user));
+        (void)imssec_sa_user_release(&sat, ue->user);
+        ue->have_user = 0;
+        ue->done = 1;
         return;
     }
     if (m->status >= 200)
@@ -686,10 +744,10 @@ static void on_invite(const sip_msg *m, const sio_from *from)
     sip_str c;
     size_t n = 0;
     int status = 488, hop;
-    (void)imssec_sa_route(&sat, ue.user, from->transport, 0, from->sa, &back);
+    (void)imssec_sa_route(&sat, ue->user, from->transport, 0, from->sa, &back);
     hop = call_hop_confidential(&sat, back, hop_why, sizeof hop_why);
     sip_cstr(sip_get(m, "Call-ID", 0, &c) ? c : sip_s(""), cid, sizeof cid);
-    if (call_alg_offer(&alg, cid, m->body, &my_ip, imssec_sa_e2ae(&sat, ue.user), hop, sdp,
+    if (call_alg_offer(&alg, cid, m->body, &my_ip, imssec_sa_e2ae(&sat, ue->user), hop, sdp,
                        sizeof sdp, &n, &status) != 0) {
         sip_buf r;
         sip_b_response(&r, m, status, "Not Acceptable Here", "pcscf");
@@ -704,7 +762,8 @@ static void on_protected(const sip_msg *m, const sio_from *from)
 {
     imssec_sa_ev_args a;
     int before, rc;
-    if (!ue.have_user || from->user != ue.user) {
+    ue_select(from->user);
+    if (!ue->have_user || from->user != ue->user) {
         /* 7.1 rule 4: the SA's user is the one the message is handled for */
         ladder("a message on an SA of another user dropped");
         return;
@@ -716,7 +775,7 @@ static void on_protected(const sip_msg *m, const sio_from *from)
         imssec_digest_credentials cr;
         sip_str e;
         char eb[16];
-        int st = imssec_sa_state(&sat, ue.user), expires = -1;
+        int st = imssec_sa_state(&sat, ue->user), expires = -1;
         if (find_user(m, &cr) != 0)
             return;
         if (sip_get(m, "Expires", 0, &e))
@@ -728,13 +787,13 @@ static void on_protected(const sip_msg *m, const sio_from *from)
              * REGISTER too (source, Via, SA address), then DEREG_RECV */
             sip_str v;
             imssec_errinfo er;
-            int before_st = imssec_sa_state(&sat, ue.user), rc;
+            int before_st = imssec_sa_state(&sat, ue->user), rc;
             memset(&er, 0, sizeof er);
             if (!sip_get(m, "Via", 0, &v)) {
                 ladder("de-registering REGISTER without a Via dropped");
                 return;
             }
-            rc = imssec_sa_pcscf_deregister(&sat, ue.user, v, &from->src, from->sa,
+            rc = imssec_sa_pcscf_deregister(&sat, ue->user, v, &from->src, from->sa,
                                             from->transport, net_now_ms(), &er);
             if (rc != IMSSEC_OK) {
                 ladder("    sa/ DEREG_RECV in %s: %s", imssec_sa_state_name(before_st),
@@ -742,7 +801,7 @@ static void on_protected(const sip_msg *m, const sio_from *from)
                 return;
             }
             state_note(before_st);
-            ue.dereg = 1;
+            ue->dereg = 1;
             forward_to_scscf(m, from, "yes", 1, NULL);
         } else {
             on_sm1(m, from); /* a re-registration over the current SAs (7.4) */
@@ -755,12 +814,12 @@ static void on_protected(const sip_msg *m, const sio_from *from)
     a.msg = (uint8_t)(m->is_request ? IMSSEC_SA_MSG_REQUEST
                       : m->status >= 300 ? IMSSEC_SA_MSG_ERROR
                                          : IMSSEC_SA_MSG_RESPONSE);
-    before = ex_dp_count(&DP, 0);
+    before = ex_dp_user_count(&DP, ue->user);
     rc = sa_ev(IMSSEC_SA_EV_MSG_IN, &a, NULL, "a message arrived on the new SAs (7.4.2a)");
-    if (ex_dp_count(&DP, 0) < before)
-        verify(ex_dp_count(&DP, 0) == 4 && imssec_sa_count(&sat, UINT32_MAX) == 4,
+    if (ex_dp_user_count(&DP, ue->user) < before)
+        verify(ex_dp_user_count(&DP, ue->user) == 4 && imssec_sa_count(&sat, ue->user) == 4,
                "pcscf-switch-over", "a message on the new SAs: the old set was deleted, %d SAs left",
-               ex_dp_count(&DP, 0));
+               ex_dp_user_count(&DP, ue->user));
     if (!m->is_request) {
         ptx *t = tx_find(m);
         if (!t || t->from_ue) {
@@ -792,7 +851,7 @@ static void on_unprotected(const sip_msg *m, const sio_from *from)
          * an unprotected port; sa/ says so for a known user */
         imssec_sa_ev_args a;
         int rc;
-        if (!ue.have_user) {
+        if (!ue->have_user) {
             ladder("unprotected %.*s from an unknown user dropped (7.1 item 3)", (int)m->method.n,
                    m->method.p);
             return;
@@ -800,7 +859,7 @@ static void on_unprotected(const sip_msg *m, const sio_from *from)
         memset(&a, 0, sizeof a);
         a.transport = (uint8_t)from->transport;
         a.msg = IMSSEC_SA_MSG_REQUEST;
-        rc = imssec_sa_event(&sat, ue.user, IMSSEC_SA_EV_MSG_IN, &a, NULL, net_now_ms(), NULL);
+        rc = imssec_sa_event(&sat, ue->user, IMSSEC_SA_EV_MSG_IN, &a, NULL, net_now_ms(), NULL);
         verify(rc == IMSSEC_E_SA_WRONG, "pcscf-unprotected-dropped",
                "unprotected %.*s dropped: sa/ refuses it (%s; only REGISTER on the unprotected "
                "port, clause 7.1)", (int)m->method.n, m->method.p, imssec_errname(rc));
@@ -811,7 +870,7 @@ static void on_unprotected(const sip_msg *m, const sio_from *from)
     /* The REGISTER that reports an AKA failure answers our challenge
      * (auts=, or the challenge's nonce with an empty response: 7.3.1.2,
      * 7.3.1.3); any other one starts a registration. */
-    st = imssec_sa_state(&sat, ue.user);
+    st = imssec_sa_state(&sat, ue->user);
     if ((st == IMSSEC_SA_ST_AUTH_UNPROT || st == IMSSEC_SA_ST_AUTH_PROT) &&
         (cr.auts.p || cr.nonce.n))
         on_sm7(m, from, &cr);
@@ -829,6 +888,7 @@ static void on_core(const sip_msg *m)
     t = tx_find(m);
     if (!t || !t->from_ue)
         return;
+    ue_select(t->user);
     if (t->is_register) {
         on_register_response(m, t);
     } else {
@@ -839,7 +899,7 @@ static void on_core(const sip_msg *m)
         imssec_sa_ref r = 0;
         sip_str body = m->body;
         size_t n = 0;
-        int routed = imssec_sa_route(&sat, ue.user, t->in.transport, 0, t->in.sa, &r) == IMSSEC_OK;
+        int routed = imssec_sa_route(&sat, ue->user, t->in.transport, 0, t->in.sa, &r) == IMSSEC_OK;
         if (t->method == TX_INVITE && m->status == 200 && m->body.n && alg.active) {
             /* 7.2.1 steps 7, 8: the answer gets K12; it travels on r (6.2.1.2) */
             char hop_why[64];
@@ -953,7 +1013,7 @@ int main(int argc, char **argv)
         ladder("    (ESP-in-UDP on :%u: TS 33.203 M.7.1 says 4500)", DP.local_port);
     deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
 
-    while (!ue.done) {
+    while (!all_done()) {
         size_t n;
         sio_from from;
         sip_msg m;
