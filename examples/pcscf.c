@@ -39,7 +39,9 @@
 #include "pcap.h"
 #include "sip.h"
 #include "sip_io.h"
+#include "state_file.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +51,18 @@ static const char usage[] =
     "             [--scscf-ip 127.0.0.1] [--scscf-port 5070] [--mode udp|transport]\n"
     "             [--policy hmac-sha-1-96/aes-cbc,hmac-sha-1-96/des-ede3-cbc,...]\n"
     "             [--confidentiality supported|required|never] [--pcap FILE]\n"
-    "             [--esp-keys FILE] [--timeout-ms 30000]\n"
+    "             [--esp-keys FILE] [--state FILE] [--timeout-ms 30000]\n"
     "A P-CSCF (see the comment at the top of pcscf.c).  It takes SIP over UDP and\n"
-    "TCP, unprotected on --port and inside the SAs.\n";
+    "TCP, unprotected on --port and inside the SAs.\n"
+    "  --state FILE  restart without loss: after every change the SA table (with its\n"
+    "                keys), the ESP sequence state and the registrations are written\n"
+    "                to FILE (atomically: FILE.tmp, fsync, rename; created mode 0600,\n"
+    "                as it holds the keys); at start-up an existing FILE is restored\n"
+    "                (a corrupt or truncated one is refused)\n";
 
 static const char *const known[] = {"ip",     "port",   "encap-port", "core-port", "scscf-ip",
                                     "scscf-port", "mode", "policy", "confidentiality", "pcap",
-                                    "esp-keys", "timeout-ms", NULL};
+                                    "esp-keys", "timeout-ms", "state", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
@@ -932,6 +939,297 @@ static void on_dropped(void *user, int verdict, const imssec_errinfo *e)
                e->what ? e->what : imssec_strerror(verdict));
 }
 
+/* ---- restart without loss (--state FILE, issue 13) -------------------------------
+ *
+ * After every change the P-CSCF writes, atomically (state_file.h), what it
+ * needs to go on serving its UEs when it is killed and started again:
+ *   SATB  imssec_sa_snapshot() with keys: users, states, SAs, timers;
+ *   POOL  imssec_sa_esp_pool_snapshot(): each esp/ SA's slot and sequence
+ *         numbers (the keys come from SATB);
+ *   PCSC  this file's own records: per UE what the table does not hold (SM1's
+ *         Security-Client for SM7, our port_ps for our requests' Via, the NAT
+ *         verdict, the transport, the AoR, the registration flags), the open
+ *         transactions (so that a UE mid-registration completes: the S-CSCF's
+ *         401 or 200 still finds its request), and the ladder's SA notes.
+ * At start-up the table is restored first, then the pool (imssec.h: the
+ * pool's restore sets every SA up again from the restored table).  What
+ * this does not bring back: protected TCP connections (tcp_lite.c keeps
+ * them in memory: a UE over TCP sets up a new one), a call in progress. */
+#define STATE_VERSION 1
+#define STATE_SEQ_MARGIN 64 /* packets an outbound SA may have sent after the last snapshot */
+static const char *state_path;
+static uint8_t state_buf[3 * 65536], state_last[sizeof state_buf], state_tmp[65536];
+static size_t state_last_len;
+static int state_failed;
+
+static void sf_addr(sf_out *o, const imssec_addr *a)
+{
+    sf_u32(o, a->len);
+    sf_bytes(o, a->b, sizeof a->b);
+}
+
+static void sf_get_addr(sf_in *in, imssec_addr *a)
+{
+    uint32_t n = sf_get_u32(in);
+    sf_get_bytes(in, a->b, sizeof a->b);
+    if (n != 0 && n != 4 && n != 16)
+        in->bad = 1;
+    a->len = (uint8_t)n;
+}
+
+/* A transaction that survives a restart: no TCP connection behind it. */
+static int tx_restorable(const ptx *t)
+{
+    return t->used && !t->out_conn && !t->in.conn &&
+           !(t->in.kind == SIO_UNPROT && t->in.transport == IMSSEC_TRANSPORT_TCP);
+}
+
+static void state_app(sf_out *o)
+{
+    size_t at = sf_section_begin(o, "PCSC");
+    int i, n = 0;
+    sf_u32(o, STATE_VERSION);
+    sf_u32(o, MAX_UES);
+    for (i = 0; i < MAX_UES; i++) {
+        const ue_rec *u = &ues[i];
+        sf_u32(o, (uint32_t)u->have_user);
+        sf_u32(o, u->user);
+        sf_str(o, u->sec_client);
+        sf_u32(o, u->port_ps);
+        sf_u32(o, (uint32_t)u->nat);
+        sf_u32(o, (uint32_t)u->transport);
+        sf_str(o, u->aor);
+        sf_u32(o, (uint32_t)u->dereg);
+        sf_u32(o, (uint32_t)u->registered);
+        sf_u32(o, (uint32_t)u->done);
+    }
+    for (i = 0; i < MAX_TX; i++)
+        n += tx_restorable(&tx[i]);
+    sf_u32(o, (uint32_t)n);
+    for (i = 0; i < MAX_TX; i++) {
+        const ptx *t = &tx[i];
+        if (!tx_restorable(t))
+            continue;
+        sf_str(o, t->branch);
+        sf_u32(o, (uint32_t)t->from_ue);
+        sf_u32(o, (uint32_t)t->is_register);
+        sf_u32(o, (uint32_t)t->in.kind);
+        sf_u32(o, (uint32_t)t->in.transport);
+        sf_addr(o, &t->in.src);
+        sf_u32(o, t->in.sport);
+        sf_u32(o, (uint32_t)t->in.chan);
+        sf_u64(o, t->in.sa);
+        sf_u32(o, t->in.user);
+        sf_addr(o, &t->in.flow.src);
+        sf_addr(o, &t->in.flow.dst);
+        sf_u32(o, t->in.flow.sport);
+        sf_u32(o, t->in.flow.dport);
+        sf_u32(o, (uint32_t)t->in.flow.transport);
+        sf_u64(o, t->out_sa);
+        sf_u32(o, (uint32_t)t->pending);
+        sf_u32(o, (uint32_t)t->method);
+        sf_u32(o, t->user);
+    }
+    sf_u32(o, (uint32_t)DP.installs);
+    sf_u32(o, EX_POOL);
+    for (i = 0; i < EX_POOL; i++) {
+        const ex_sa_note *nt = &DP.note[i];
+        sf_u64(o, nt->ref);
+        sf_u32(o, (uint32_t)nt->set);
+        sf_u32(o, (uint32_t)nt->which);
+        sf_u32(o, (uint32_t)nt->inbound);
+        sf_u32(o, (uint32_t)nt->logged);
+        sf_u32(o, nt->spi);
+        sf_u32(o, nt->sport);
+        sf_u32(o, nt->dport);
+    }
+    sf_section_end(o, at);
+}
+
+/* Write the state if it changed since the last write. */
+static void state_save(void)
+{
+    sf_out o;
+    size_t at, n = 0;
+    int rc;
+    if (!state_path || state_failed)
+        return;
+    sf_out_init(&o, state_buf, sizeof state_buf);
+    state_app(&o);
+    at = sf_section_begin(&o, "SATB");
+    rc = imssec_sa_snapshot(&sat, 1, state_tmp, sizeof state_tmp, &n);
+    if (rc == IMSSEC_OK)
+        sf_bytes(&o, state_tmp, n);
+    sf_section_end(&o, at);
+    if (rc == IMSSEC_OK) {
+        at = sf_section_begin(&o, "POOL");
+        rc = imssec_sa_esp_pool_snapshot(&DP.pool, state_tmp, sizeof state_tmp, &n);
+        if (rc == IMSSEC_OK)
+            sf_bytes(&o, state_tmp, n);
+        sf_section_end(&o, at);
+    }
+    imssec_wipe(state_tmp, sizeof state_tmp);
+    if (rc != IMSSEC_OK || o.bad) {
+        verify(0, "pcscf-state", "no snapshot: %s", rc != IMSSEC_OK ? imssec_errname(rc)
+                                                                    : "the state buffer is too small");
+        state_failed = 1;
+        return;
+    }
+    if (o.n + 4 == state_last_len && memcmp(state_buf, state_last, o.n) == 0)
+        return; /* nothing changed (the CRC follows from the rest) */
+    if (sf_finish_write(&o, state_path) != 0) {
+        verify(0, "pcscf-state", "%s: %s", state_path, strerror(errno));
+        state_failed = 1;
+        return;
+    }
+    memcpy(state_last, state_buf, o.n);
+    state_last_len = o.n;
+    imssec_wipe(state_buf, sizeof state_buf);
+}
+
+static int state_app_load(sf_in *in)
+{
+    int i, n;
+    if (sf_get_u32(in) != STATE_VERSION || sf_get_u32(in) != MAX_UES)
+        return -1;
+    for (i = 0; i < MAX_UES; i++) {
+        ue_rec *u = &ues[i];
+        u->have_user = (int)sf_get_u32(in);
+        u->user = sf_get_u32(in);
+        sf_get_str(in, u->sec_client, sizeof u->sec_client);
+        u->port_ps = sf_get_u32(in);
+        u->nat = (int)sf_get_u32(in);
+        u->transport = (int)sf_get_u32(in);
+        sf_get_str(in, u->aor, sizeof u->aor);
+        u->dereg = (int)sf_get_u32(in);
+        u->registered = (int)sf_get_u32(in);
+        u->done = (int)sf_get_u32(in);
+        if (u->have_user && u->user != (uint32_t)i)
+            return -1;
+    }
+    n = (int)sf_get_u32(in);
+    if (n < 0 || n > MAX_TX)
+        return -1;
+    for (i = 0; i < n; i++) {
+        ptx *t = &tx[i];
+        t->used = 1;
+        sf_get_str(in, t->branch, sizeof t->branch);
+        t->from_ue = (int)sf_get_u32(in);
+        t->is_register = (int)sf_get_u32(in);
+        t->in.kind = (int)sf_get_u32(in);
+        t->in.transport = (int)sf_get_u32(in);
+        sf_get_addr(in, &t->in.src);
+        t->in.sport = sf_get_u32(in);
+        t->in.chan = (int)sf_get_u32(in);
+        t->in.sa = sf_get_u64(in);
+        t->in.user = sf_get_u32(in);
+        sf_get_addr(in, &t->in.flow.src);
+        sf_get_addr(in, &t->in.flow.dst);
+        t->in.flow.sport = (uint16_t)sf_get_u32(in);
+        t->in.flow.dport = (uint16_t)sf_get_u32(in);
+        t->in.flow.transport = (int)sf_get_u32(in);
+        t->out_sa = sf_get_u64(in);
+        t->pending = (int)sf_get_u32(in);
+        t->method = (int)sf_get_u32(in);
+        t->user = sf_get_u32(in);
+        if (t->user >= MAX_UES || t->in.chan < 0 || t->in.chan >= SIO_CHANS)
+            return -1;
+    }
+    DP.installs = (int)sf_get_u32(in);
+    if (sf_get_u32(in) != EX_POOL)
+        return -1;
+    for (i = 0; i < EX_POOL; i++) {
+        ex_sa_note *nt = &DP.note[i];
+        nt->ref = sf_get_u64(in);
+        nt->set = (int)sf_get_u32(in);
+        nt->which = (int)sf_get_u32(in);
+        nt->inbound = (int)sf_get_u32(in);
+        nt->logged = (int)sf_get_u32(in);
+        nt->spi = sf_get_u32(in);
+        nt->sport = (uint16_t)sf_get_u32(in);
+        nt->dport = (uint16_t)sf_get_u32(in);
+    }
+    return in->bad || in->off != in->n ? -1 : 0;
+}
+
+/* Start-up with --state: restore from the file if there is one.  0 (also
+ * when there is no file yet), or -1 with a message (the caller exits). */
+static int state_load(void)
+{
+    static uint8_t buf[sizeof state_buf];
+    sf_in app, tb, pl;
+    imssec_errinfo e;
+    const char *why = NULL;
+    size_t len = 0;
+    int rc, i, users = 0, reg = 0, sas = 0;
+    rc = sf_read_file(state_path, buf, sizeof buf, &len, &why);
+    if (rc == 0) {
+        ladder("state %s: none yet, starting empty; written after every change (mode 0600)",
+               state_path);
+        return 0;
+    }
+    if (rc < 0 || sf_check(buf, len, &why) != 0) {
+        fprintf(stderr, "pcscf: state file %s: %s; refusing to start (remove it to start empty)\n",
+                state_path, why);
+        return -1;
+    }
+    if (sf_section(buf, len, "PCSC", &app) != 0 || sf_section(buf, len, "SATB", &tb) != 0 ||
+        sf_section(buf, len, "POOL", &pl) != 0) {
+        fprintf(stderr, "pcscf: state file %s: a section is missing; refusing to start\n",
+                state_path);
+        return -1;
+    }
+    if (state_app_load(&app) != 0) {
+        fprintf(stderr, "pcscf: state file %s: the P-CSCF records are malformed; refusing to start\n",
+                state_path);
+        return -1;
+    }
+    memset(&e, 0, sizeof e);
+    rc = imssec_sa_restore(&sat, tb.p, tb.n);
+    if (rc == IMSSEC_OK)
+        rc = imssec_sa_esp_pool_restore(&DP.pool, &sat, pl.p, pl.n, STATE_SEQ_MARGIN, &e);
+    imssec_wipe(buf, sizeof buf);
+    if (rc != IMSSEC_OK) {
+        fprintf(stderr, "pcscf: state file %s: restore refused: %s; refusing to start\n",
+                state_path, err_text(&e, rc));
+        return -1;
+    }
+    /* the ladder's notes must name exactly the table's SAs */
+    for (i = 0; i < EX_POOL; i++) {
+        imssec_sa_info info;
+        const ex_sa_note *nt = &DP.note[i];
+        if (!nt->ref)
+            continue;
+        if (imssec_sa_get(&sat, nt->ref, &info) != IMSSEC_OK || info.spi != nt->spi) {
+            fprintf(stderr, "pcscf: state file %s: its records do not match its SA table; "
+                            "refusing to start\n", state_path);
+            return -1;
+        }
+        imssec_wipe(&info, sizeof info);
+        sas++;
+    }
+    if ((size_t)sas != imssec_sa_count(&sat, UINT32_MAX) || (size_t)sas != DP.pool.used) {
+        fprintf(stderr, "pcscf: state file %s: %d SA notes, %u SAs in the table, %u in the pool; "
+                        "refusing to start\n", state_path, sas,
+                (unsigned)imssec_sa_count(&sat, UINT32_MAX), (unsigned)DP.pool.used);
+        return -1;
+    }
+    for (i = 0; i < MAX_UES; i++) {
+        users += ues[i].have_user;
+        reg += ues[i].have_user && ues[i].registered;
+    }
+    for (i = 0; i < EX_POOL; i++) {
+        const ex_sa_note *nt = &DP.note[i];
+        if (nt->ref)
+            ladder("    SA= %s spi=0x%08x  port %u -> %u  (set %d, restored)",
+                   nt->inbound ? "in " : "out", (unsigned)nt->spi, nt->sport, nt->dport, nt->set);
+    }
+    ladder("restored from %s: %d users (%d registered), %d SAs; outbound sequence numbers go on "
+           "+%d (RFC 4303 3.3.3), inbound windows refuse what arrived before",
+           state_path, users, reg, sas, STATE_SEQ_MARGIN);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *pcap = arg_str(argc, argv, "pcap", NULL), *esp_sa = arg_str(argc, argv, "esp-keys", NULL);
@@ -945,6 +1243,7 @@ int main(int argc, char **argv)
 
     ladder_role("P-CSCF");
     arg_check(argc, argv, known, usage);
+    state_path = arg_str(argc, argv, "state", NULL);
     arg_addr(argc, argv, "ip", "127.0.0.1", &my_ip);
     arg_addr(argc, argv, "scscf-ip", "127.0.0.1", &scscf_ip);
     my_port = (unsigned)arg_num(argc, argv, "port", 5060);
@@ -1011,6 +1310,8 @@ int main(int argc, char **argv)
            transport_mode ? "ESP (IP protocol 50)" : "ESP-in-UDP :4500", core_port, pol_text);
     if (!transport_mode && DP.local_port != 4500)
         ladder("    (ESP-in-UDP on :%u: TS 33.203 M.7.1 says 4500)", DP.local_port);
+    if (state_path && state_load() != 0)
+        return 2;
     deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
 
     while (!all_done()) {
@@ -1022,18 +1323,22 @@ int main(int argc, char **argv)
             verify(0, "pcscf", "timed out waiting for the flow to finish");
             break;
         }
-        if (!sio_recv(&S, (int)(deadline - now), buf, sizeof buf, &n, &from))
-            continue;
-        if (sip_parse(&m, buf, n) != 0) {
-            ladder("a message that is not SIP dropped");
+        /* --state: wake up at least every second, for what sa/'s timers
+         * changed (state_save() writes only a changed state) */
+        if (!sio_recv(&S, (int)(state_path && deadline - now > 1000 ? 1000 : deadline - now), buf,
+                      sizeof buf, &n, &from)) {
+            state_save();
             continue;
         }
-        if (from.kind == SIO_CORE)
+        if (sip_parse(&m, buf, n) != 0)
+            ladder("a message that is not SIP dropped");
+        else if (from.kind == SIO_CORE)
             on_core(&m);
         else if (from.kind == SIO_PROT)
             on_protected(&m, &from);
         else
             on_unprotected(&m, &from);
+        state_save(); /* after each message: the SAs, the states, the sequence numbers */
     }
     call_alg_end(&alg, NULL);
     DP.why = "P-CSCF exits";

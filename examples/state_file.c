@@ -62,6 +62,12 @@ void sf_u32(sf_out *o, uint32_t v)
     sf_bytes(o, b, 4);
 }
 
+void sf_u64(sf_out *o, uint64_t v)
+{
+    sf_u32(o, (uint32_t)(v >> 32));
+    sf_u32(o, (uint32_t)v);
+}
+
 void sf_str(sf_out *o, const char *s)
 {
     size_t n = strlen(s);
@@ -223,6 +229,12 @@ uint32_t sf_get_u32(sf_in *in)
     uint8_t b[4];
     sf_get_bytes(in, b, 4);
     return sf_get32(b);
+}
+
+uint64_t sf_get_u64(sf_in *in)
+{
+    uint64_t hi = sf_get_u32(in);
+    return hi << 32 | sf_get_u32(in);
 }
 
 void sf_get_str(sf_in *in, char *out, size_t cap)

@@ -40,6 +40,7 @@ typedef struct sf_in {
 
 void sf_out_init(sf_out *o, uint8_t *buf, size_t cap); /* writes the magic */
 void sf_u32(sf_out *o, uint32_t v);
+void sf_u64(sf_out *o, uint64_t v);
 void sf_bytes(sf_out *o, const void *p, size_t n);
 void sf_str(sf_out *o, const char *s);                /* u32 length, the bytes */
 /* Start a section; sf_section_end() fills in its length. */
@@ -59,6 +60,7 @@ int sf_check(const uint8_t *buf, size_t len, const char **why);
  * -1 (no such section). */
 int sf_section(const uint8_t *buf, size_t len, const char tag[4], sf_in *sec);
 uint32_t sf_get_u32(sf_in *in);
+uint64_t sf_get_u64(sf_in *in);
 void sf_get_bytes(sf_in *in, void *p, size_t n);
 /* A string of at most cap - 1 bytes, NUL-terminated (longer: bad). */
 void sf_get_str(sf_in *in, char *out, size_t cap);
