@@ -28,7 +28,7 @@
 
 #include <stdio.h>
 
-#define EX_POOL 16 /* esp/ SAs: at most three sets of four per user (7.1 rule 3), and room */
+#define EX_POOL 48 /* esp/ SAs: at most three sets of four per user (7.1 rule 3), four users */
 
 /* What the ladder says about one installed SA (no keys). */
 typedef struct ex_sa_note {
