@@ -1152,26 +1152,41 @@ static int state_app_load(sf_in *in)
     return in->bad || in->off != in->n ? -1 : 0;
 }
 
-/* Start-up with --state: restore from the file if there is one.  0 (also
- * when there is no file yet), or -1 with a message (the caller exits). */
-static int state_load(void)
+/* The file as read at start-up (state_read), restored by state_load. */
+static uint8_t state_in[sizeof state_buf];
+static size_t state_in_len;
+static int state_exists;
+
+/* Start-up with --state, before any socket is opened: read the file if
+ * there is one and check its framing.  0, or -1 with a message (the caller
+ * exits). */
+static int state_read(void)
 {
-    static uint8_t buf[sizeof state_buf];
-    sf_in app, tb, pl;
-    imssec_errinfo e;
     const char *why = NULL;
-    size_t len = 0;
-    int rc, i, users = 0, reg = 0, sas = 0;
-    rc = sf_read_file(state_path, buf, sizeof buf, &len, &why);
-    if (rc == 0) {
-        ladder("state %s: none yet, starting empty; written after every change (mode 0600)",
-               state_path);
-        return 0;
-    }
-    if (rc < 0 || sf_check(buf, len, &why) != 0) {
+    int rc = sf_read_file(state_path, state_in, sizeof state_in, &state_in_len, &why);
+    state_exists = rc == 1;
+    if (rc < 0 || (rc == 1 && sf_check(state_in, state_in_len, &why) != 0)) {
         fprintf(stderr, "pcscf: state file %s: %s; refusing to start (remove it to start empty)\n",
                 state_path, why);
         return -1;
+    }
+    return 0;
+}
+
+/* Restore what state_read() found, with the table and the pool set up.  0
+ * (also when there is no file yet), or -1 with a message (the caller
+ * exits). */
+static int state_load(void)
+{
+    const uint8_t *buf = state_in;
+    size_t len = state_in_len;
+    sf_in app, tb, pl;
+    imssec_errinfo e;
+    int rc, i, users = 0, reg = 0, sas = 0;
+    if (!state_exists) {
+        ladder("state %s: none yet, starting empty; written after every change (mode 0600)",
+               state_path);
+        return 0;
     }
     if (sf_section(buf, len, "PCSC", &app) != 0 || sf_section(buf, len, "SATB", &tb) != 0 ||
         sf_section(buf, len, "POOL", &pl) != 0) {
@@ -1188,7 +1203,7 @@ static int state_load(void)
     rc = imssec_sa_restore(&sat, tb.p, tb.n);
     if (rc == IMSSEC_OK)
         rc = imssec_sa_esp_pool_restore(&DP.pool, &sat, pl.p, pl.n, STATE_SEQ_MARGIN, &e);
-    imssec_wipe(buf, sizeof buf);
+    imssec_wipe(state_in, sizeof state_in);
     if (rc != IMSSEC_OK) {
         fprintf(stderr, "pcscf: state file %s: restore refused: %s; refusing to start\n",
                 state_path, err_text(&e, rc));
@@ -1244,6 +1259,8 @@ int main(int argc, char **argv)
     ladder_role("P-CSCF");
     arg_check(argc, argv, known, usage);
     state_path = arg_str(argc, argv, "state", NULL);
+    if (state_path && state_read() != 0)
+        return 2;
     arg_addr(argc, argv, "ip", "127.0.0.1", &my_ip);
     arg_addr(argc, argv, "scscf-ip", "127.0.0.1", &scscf_ip);
     my_port = (unsigned)arg_num(argc, argv, "port", 5060);
