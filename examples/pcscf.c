@@ -620,14 +620,15 @@ static void on_register_response(const sip_msg *m, ptx *t)
 
 /* ---- other traffic ---------------------------------------------------------------- */
 
-/* Which UE a request from the S-CSCF is for: the registered one whose
- * IMPU is the To (RFC 3261: the AoR), else the only registered one. */
-static void ue_for_request(const sip_msg *m)
+/* Which UE a request is for (hdr "To": from the S-CSCF) or from ("From":
+ * an unprotected one from the UE side): the registered one whose IMPU is
+ * that URI, else the only registered one; else `ue` stays as it is. */
+static void ue_for_request(const sip_msg *m, const char *hdr)
 {
     char to[128] = "";
     sip_str v;
     int i, n = 0, only = -1;
-    if (sip_get(m, "To", 0, &v))
+    if (sip_get(m, hdr, 0, &v))
         sip_uri_of(v, to, sizeof to);
     for (i = 0; i < MAX_UES; i++) {
         if (!ues[i].have_user || !ues[i].registered)
@@ -653,7 +654,7 @@ static void relay_request_to_ue(const sip_msg *m)
     imssec_sa_ref ref = 0;
     ptx *t;
     tl_conn *conn = NULL;
-    ue_for_request(m);
+    ue_for_request(m, "To");
     if (!ue->have_user || !ue->registered ||
         imssec_sa_route(&sat, ue->user, ue->transport, 1, 0, &ref) != IMSSEC_OK) {
         sip_buf r;
@@ -858,6 +859,7 @@ static void on_unprotected(const sip_msg *m, const sio_from *from)
          * an unprotected port; sa/ says so for a known user */
         imssec_sa_ev_args a;
         int rc;
+        ue_for_request(m, "From");
         if (!ue->have_user) {
             ladder("unprotected %.*s from an unknown user dropped (7.1 item 3)", (int)m->method.n,
                    m->method.p);
@@ -1132,7 +1134,9 @@ static int state_app_load(sf_in *in)
         t->pending = (int)sf_get_u32(in);
         t->method = (int)sf_get_u32(in);
         t->user = sf_get_u32(in);
-        if (t->user >= MAX_UES || t->in.chan < 0 || t->in.chan >= SIO_CHANS)
+        if (t->user >= MAX_UES || t->in.chan < 0 || t->in.chan >= SIO_CHANS ||
+            (t->in.kind != SIO_UNPROT && t->in.kind != SIO_PROT) ||
+            (t->in.transport != IMSSEC_TRANSPORT_UDP && t->in.transport != IMSSEC_TRANSPORT_TCP))
             return -1;
     }
     DP.installs = (int)sf_get_u32(in);

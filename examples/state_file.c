@@ -128,6 +128,18 @@ int sf_finish_write(sf_out *o, const char *path)
     fd = -1;
     if (rename(tmp, path) != 0)
         goto fail;
+    {
+        /* the rename itself survives a crash once the directory is synced */
+        char *slash = strrchr(tmp, '/');
+        int dfd;
+        if (slash)
+            *slash = '\0';
+        dfd = open(slash ? (slash == tmp ? "/" : tmp) : ".", O_RDONLY);
+        if (dfd >= 0) {
+            (void)fsync(dfd);
+            close(dfd);
+        }
+    }
     return 0;
 fail:
     saved = errno;
