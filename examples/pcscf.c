@@ -30,6 +30,8 @@
  * message goes on and says whether one arrived on the right SA; this file
  * never picks an SA.  The data plane is the library's esp/ pool (ipsec.h),
  * SIP over TCP inside the SAs the user-space TCP of tcp_lite.h (sip_io.h).
+ * It serves a few UEs at a time (one record each, by sa/ user), and with
+ * --state FILE it survives being killed: see "restart without loss" below.
  */
 #include "../imssec.h"
 #include "call.h"
@@ -622,26 +624,28 @@ static void on_register_response(const sip_msg *m, ptx *t)
 
 /* Which UE a request is for (hdr "To": from the S-CSCF) or from ("From":
  * an unprotected one from the UE side): the registered one whose IMPU is
- * that URI, else the only registered one; else `ue` stays as it is. */
-static void ue_for_request(const sip_msg *m, const char *hdr)
+ * that URI, else the only registered one.  1: `ue` is it; 0: none (`ue`
+ * unchanged). */
+static int ue_for_request(const sip_msg *m, const char *hdr)
 {
-    char to[128] = "";
+    char uri[128] = "";
     sip_str v;
     int i, n = 0, only = -1;
     if (sip_get(m, hdr, 0, &v))
-        sip_uri_of(v, to, sizeof to);
+        sip_uri_of(v, uri, sizeof uri);
     for (i = 0; i < MAX_UES; i++) {
         if (!ues[i].have_user || !ues[i].registered)
             continue;
-        if (strcmp(ues[i].aor, to) == 0) {
+        if (strcmp(ues[i].aor, uri) == 0) {
             ue = &ues[i];
-            return;
+            return 1;
         }
         n++;
         only = i;
     }
     if (n == 1)
         ue = &ues[only];
+    return n == 1;
 }
 
 /* A request from the S-CSCF to the UE (MESSAGE): sa/ routes it (7.4.2a:
@@ -654,8 +658,7 @@ static void relay_request_to_ue(const sip_msg *m)
     imssec_sa_ref ref = 0;
     ptx *t;
     tl_conn *conn = NULL;
-    ue_for_request(m, "To");
-    if (!ue->have_user || !ue->registered ||
+    if (!ue_for_request(m, "To") || !ue->have_user || !ue->registered ||
         imssec_sa_route(&sat, ue->user, ue->transport, 1, 0, &ref) != IMSSEC_OK) {
         sip_buf r;
         sip_b_response(&r, m, 404, "Not Found", "pcscf");
@@ -859,7 +862,7 @@ static void on_unprotected(const sip_msg *m, const sio_from *from)
          * an unprotected port; sa/ says so for a known user */
         imssec_sa_ev_args a;
         int rc;
-        ue_for_request(m, "From");
+        (void)ue_for_request(m, "From"); /* else the UE handled last */
         if (!ue->have_user) {
             ladder("unprotected %.*s from an unknown user dropped (7.1 item 3)", (int)m->method.n,
                    m->method.p);
