@@ -1329,13 +1329,13 @@ int main(int argc, char **argv)
     sio_add_udp(&S, net_udp(&my_ip, my_port), 0);
     sio_add_listener(&S, net_tcp_listen(&my_ip, my_port));
     core_chan = sio_add_udp(&S, net_udp(&my_ip, core_port), 1);
+    if (state_path && state_load() != 0)
+        return 2; /* nothing served from a state that does not restore */
     ladder("P-CSCF ready: SIP %s:%u UDP+TCP (unprotected: REGISTER only), %s, core :%u, policy %s",
            addr_text(&my_ip, 1, hb), my_port,
            transport_mode ? "ESP (IP protocol 50)" : "ESP-in-UDP :4500", core_port, pol_text);
     if (!transport_mode && DP.local_port != 4500)
         ladder("    (ESP-in-UDP on :%u: TS 33.203 M.7.1 says 4500)", DP.local_port);
-    if (state_path && state_load() != 0)
-        return 2;
     deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
 
     while (!all_done()) {

@@ -23,6 +23,9 @@
 #   pcscf-restart-truncated         a truncated FILE: pcscf refuses to start
 #                                   (exit 2) and says it is truncated
 #   pcscf-restart-corrupt           one byte changed: refused, "corrupt"
+#   pcscf-restart-mismatch          framing and CRC right, but the pool's
+#                                   records are not the table's SAs: the
+#                                   library's restore refuses it
 # Prints PASS/FAIL/SKIP lines; always exits 0 (the runner counts the lines).
 set -u
 cd "$(dirname "$0")/../.."
@@ -85,6 +88,31 @@ if [ -s "$OUT/state.at-kill" ]; then
         printf '\xa5' | dd of="$OUT/bad-corrupt" bs=1 seek=$((size / 2)) conv=notrunc status=none
     fi
     refuse corrupt "$OUT/bad-corrupt" 'corrupt'
+    # well framed (CRC right) but the pool's records are not the table's:
+    # the table at the kill (12 SAs) with the pool of the end (none); the
+    # library's imssec_sa_esp_pool_restore() must refuse it
+    if command -v python3 >/dev/null 2>&1 && [ -s "$OUT/state" ]; then
+        python3 - "$OUT/state.at-kill" "$OUT/state" "$OUT/bad-mismatch" <<'PY'
+import struct, sys, zlib
+def sections(path):
+    b = open(path, "rb").read()
+    assert b[:8] == b"imssecS1"
+    out, off = {}, 8
+    while len(b) - off > 4:
+        tag, n = b[off:off + 4], struct.unpack(">I", b[off + 4:off + 8])[0]
+        out[tag] = b[off + 8:off + 8 + n]
+        off += 8 + n
+    return out
+a, b = sections(sys.argv[1]), sections(sys.argv[2])
+body = b"imssecS1"
+for tag, data in ((b"PCSC", a[b"PCSC"]), (b"SATB", a[b"SATB"]), (b"POOL", b[b"POOL"])):
+    body += tag + struct.pack(">I", len(data)) + data
+open(sys.argv[3], "wb").write(body + struct.pack(">I", zlib.crc32(body) & 0xffffffff))
+PY
+        refuse mismatch "$OUT/bad-mismatch" 'restore refused'
+    else
+        echo "SKIP pcscf-restart-mismatch: needs python3 and the final state file"
+    fi
 else
     echo "FAIL pcscf-restart-truncated: no state file was written"
     echo "FAIL pcscf-restart-corrupt: no state file was written"
