@@ -173,7 +173,7 @@ restart_demo() {
         fi
         # no call (--frames 0): the example IMS-ALG and callee take one at a time
         timeout 40 "$BUILD/ue" --impi "$x@$realm" --impu "sip:$x@$realm" --private-ip 192.168.1.20 \
-            --frames 0 --pause-after-register 6000 --timeout-ms 5000 >"$OUT/ue-$x.log" 2>&1 &
+            --frames 0 --pause-after-register 8000 --timeout-ms 5000 >"$OUT/ue-$x.log" 2>&1 &
         upid[$x]=$!
         k=0
         if [ "$x" = "$mid" ]; then
