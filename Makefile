@@ -138,7 +138,7 @@ $(BUILD)/bench/bench_%: test/bench/bench_%.c $(BUILD)/bench/imssec.o
 # one file on imssec.h alone.
 EX_COMMON := examples/sip.c examples/ladder.c examples/net.c examples/pcap.c \
              examples/ipsec.c examples/tcp_lite.c examples/sip_io.c examples/media.c \
-             examples/call.c examples/control.c examples/sqn_file.c
+             examples/call.c examples/control.c examples/sqn_file.c examples/state_file.c
 EX_HDRS   := $(EX_COMMON:.c=.h)
 EX_PROGS  := $(BUILD)/ue $(BUILD)/pcscf $(BUILD)/scscf
 .PHONY: examples minimal_ue

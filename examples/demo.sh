@@ -8,6 +8,7 @@
 #                         [--policy ALG/EALG] [--sync-failure] [--wrong-key]
 #                         [--net-dereg] [--ipv6] [--out DIR] [--timeout S]
 #                         [--no-build]
+#   bash examples/demo.sh --restart N [--out DIR] [--no-build]
 #
 #   --mode udp        (default) ordinary user, UE treated as behind a NAT:
 #                     UDP-encapsulated tunnel-mode SAs (TS 33.203 Annex M,
@@ -52,13 +53,24 @@
 # found inside ESP, counts SRTP on the UE's leg and RTP on the core's, and
 # writes DIR/demo-srtp-decrypted.pcap (`imssec srtp-decrypt-pcap` with the
 # a=crypto lines tshark found inside ESP).
+#
+# --restart N (1..3): restart without loss (issue 13).  N UEs (alice, bob,
+# carol) register at a P-CSCF running with --state DIR/state and each sends
+# a MESSAGE; a fourth (dave) is mid-registration: its REGISTER is at the
+# S-CSCF, which is held (SIGSTOP) so that the 401 comes only after the
+# restart.  The P-CSCF is killed with SIGKILL and started again from the
+# state file; then every UE replays its pre-restart ESP packet (refused),
+# and runs the rest of its session (MESSAGEs both ways, re-registration,
+# de-registration; no call) on the SAs from before the restart, and dave's
+# registration completes.  Logs: DIR/*.log.
 # The last line is "VERIFIED: ..." (exit 0) or "FAILED: <step> ..." (exit 1).
 set -u
 cd "$(dirname "$0")/.."
 
 MODE=udp TRANSPORT=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 NETDEREG=0 OUT=build/demo TMO=30 BUILD_IT=1
+RESTART=0
 BUILD=${BUILD:-build}
-usage() { sed -n '2,55p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,66p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
     --mode) MODE=${2:?}; shift ;;
@@ -72,6 +84,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=${2:?}; shift ;;
     --timeout) TMO=${2:?}; shift ;;
     --no-build) BUILD_IT=0 ;;
+    --restart) RESTART=${2:?}; shift ;;
     -h | --help) usage ;;
     *) echo "demo.sh: unknown option $1" >&2; usage ;;
     esac
@@ -136,6 +149,140 @@ if command -v flock >/dev/null 2>&1; then
     flock -w 180 9 || { echo "FAILED: another demo is still running (lock ${TMPDIR:-/tmp}/imssec-demo.lock)"; exit 1; }
 fi
 mkdir -p "$OUT"
+
+# ---- --restart N: the P-CSCF killed and restarted from its state file --------
+restart_demo() {
+    local n=$1 st=$OUT/state names="alice bob carol" mid=dave realm=ims.example.net
+    local s p x k regs=() fail="" live back line spi impis
+    local -A upid urc
+    ok() { echo "  VERIFIED $1: $2"; }
+    bad() { [ -n "$fail" ] || fail=$1; echo "  FAILED $1: $2"; }
+    names=$(echo $names | cut -d' ' -f1-"$n")
+    rm -f "$OUT"/*.log "$st" "$st.tmp"
+    trap 'kill $(jobs -p) 2>/dev/null' EXIT
+    impis=$(for x in $names $mid; do printf '%s@%s,' "$x" "$realm"; done)
+    echo "== imssec demo: restart without loss: $n UEs registered ($names), $mid mid-registration"
+    "$BUILD/scscf" --impi "${impis%,}" --timeout-ms 40000 >"$OUT/scscf.log" 2>&1 &
+    s=$!
+    sleep 0.3
+    "$BUILD/pcscf" --state "$st" --timeout-ms 40000 >"$OUT/pcscf-1.log" 2>&1 &
+    p=$!
+    sleep 0.3
+    for x in $names $mid; do
+        if [ "$x" = "$mid" ]; then
+            # its REGISTER reaches the S-CSCF, which answers only after the restart
+            kill -STOP "$s"
+        fi
+        # no call (--frames 0): the example IMS-ALG and callee take one at a time
+        timeout 40 "$BUILD/ue" --impi "$x@$realm" --impu "sip:$x@$realm" --private-ip 192.168.1.20 \
+            --frames 0 --pause-after-register 8000 --timeout-ms 5000 >"$OUT/ue-$x.log" 2>&1 &
+        upid[$x]=$!
+        k=0
+        if [ "$x" = "$mid" ]; then
+            # SM1 forwarded (the 2n REGISTERs of the others went before it)
+            while [ "$(grep -c 'REGISTER .* to S-CSCF' "$OUT/pcscf-1.log")" -le $((2 * n)) ] &&
+                [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
+            sleep 0.2
+        else
+            while ! grep -q 'registered: pausing' "$OUT/ue-$x.log" && [ $k -lt 50 ]; do
+                sleep 0.1; k=$((k + 1))
+            done
+            grep -q 'registered: pausing' "$OUT/ue-$x.log" && regs+=("$x")
+        fi
+    done
+    if [ ${#regs[@]} = "$n" ] && [ "$(grep -c 'REGISTER .* to S-CSCF' "$OUT/pcscf-1.log")" = $((2 * n + 1)) ]; then
+        ok restart-registered "${regs[*]} registered, each sent a MESSAGE; $mid's REGISTER is at the S-CSCF"
+    else
+        bad restart-registered "${#regs[@]} of $n UEs registered (${regs[*]}) before the kill"
+    fi
+    # the SAs the P-CSCF has now: installed and not removed
+    live=$(awk '/ SA\+ /{for(i=1;i<=NF;i++) if($i ~ /^spi=/) a[$i]=1}
+                / SA- /{for(i=1;i<=NF;i++) if($i ~ /^spi=/) delete a[$i]}
+                END{for(k in a) print k}' "$OUT/pcscf-1.log" | sort)
+    echo "$live" >"$OUT/spis-before-kill"
+    kill -KILL "$p"
+    wait "$p" 2>/dev/null
+    echo "  P-CSCF killed (SIGKILL) with $(echo $live | wc -w) SAs; state file $(stat -c '%s bytes, mode %a' "$st" 2>/dev/null)"
+    cp -p "$st" "$OUT/state.at-kill" 2>/dev/null
+    "$BUILD/pcscf" --state "$st" --timeout-ms 40000 >"$OUT/pcscf-2.log" 2>&1 &
+    p=$!
+    sleep 0.3
+    kill -CONT "$s"
+    for x in $names $mid; do
+        wait "${upid[$x]}"
+        urc[$x]=$?
+    done
+    for x in "$p:pcscf" "$s:scscf"; do
+        k=0
+        while kill -0 "${x%%:*}" 2>/dev/null && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
+        kill "${x%%:*}" 2>/dev/null
+        wait "${x%%:*}"
+        urc[${x#*:}]=$?
+    done
+    trap - EXIT
+
+    line=$(grep -m1 'restored from' "$OUT/pcscf-2.log")
+    if echo "$line" | grep -q ": $((n + 1)) users ($n registered), $((4 * n)) SAs;"; then
+        ok restart-restored "${line#*| }"
+    else
+        bad restart-restored "the restarted P-CSCF said: ${line:-nothing} (want $((n + 1)) users, $n registered, $((4 * n)) SAs)"
+    fi
+    back=$(grep ' SA= ' "$OUT/pcscf-2.log" | grep -o 'spi=0x[0-9a-f]*' | sort)
+    if [ -n "$live" ] && [ "$(echo "$live" | wc -l)" = $((4 * n)) ] && [ "$back" = "$live" ]; then
+        ok restart-same-spis "the $((4 * n)) SAs restored are the ones installed before the kill: $(echo $back)"
+    else
+        bad restart-same-spis "before the kill: $(echo $live); restored: $(echo $back)"
+    fi
+    for x in $names; do
+        # the first MESSAGE after the pause (ue.c: the replay, then "echo: ...")
+        line=$(sed -n '/registered: pausing/,$p' "$OUT/ue-$x.log" | grep -m1 '| VERIFIED ue-message:')
+        spi=$(echo "$line" | grep -o 'spi=0x[0-9a-f]*' | head -n 1)
+        if [ "${urc[$x]}" = 0 ] && echo "$line" | grep -q '": 200 on spi=' && [ -n "$spi" ] &&
+            echo "$live" | grep -qx "$spi" && grep -q '| VERIFIED reregister:' "$OUT/ue-$x.log" &&
+            grep -q '| VERIFIED deregister:' "$OUT/ue-$x.log"; then
+            ok "restart-ue-$x" "first MESSAGE after the restart: 200 on $spi, an SA from before; then MESSAGEs both ways, re-registration, de-registration"
+        else
+            bad "restart-ue-$x" "exit ${urc[$x]}; after the restart: ${line:-no MESSAGE verdict} (SA ${spi:-?}; log $OUT/ue-$x.log)"
+        fi
+    done
+    k=$(grep -c '| VERIFIED pcscf-replay-dropped:' "$OUT/pcscf-2.log")
+    x=$(grep -l '| VERIFIED ue-refused-traffic:' "$OUT"/ue-*.log | wc -l)
+    # every UE replays its first MESSAGE's packet: the registered ones one
+    # sent before the restart (the restored window), $mid one sent after
+    if [ "$k" = $((n + 1)) ] && [ "$x" = $((n + 1)) ]; then
+        ok restart-replay "the restarted P-CSCF refused all $k replayed ESP packets, the $n sent before the restart among them (restored anti-replay windows); no UE got an answer"
+    else
+        bad restart-replay "the restarted P-CSCF refused $k of $((n + 1)) replayed packets; $x of $((n + 1)) UEs saw no answer"
+    fi
+    if [ "${urc[$mid]}" = 0 ] && grep -q '| VERIFIED register:' "$OUT/ue-$mid.log" &&
+        [ "$(grep -c '| VERIFIED pcscf-keys:' "$OUT/pcscf-1.log")" = "$n" ]; then
+        ok restart-mid-registration "$mid's registration completed across the restart: the S-CSCF's 401 found its transaction at the restarted P-CSCF"
+    else
+        bad restart-mid-registration "$mid: exit ${urc[$mid]} (log $OUT/ue-$mid.log)"
+    fi
+    if [ "${urc[pcscf]}" = 0 ] && [ "${urc[scscf]}" = 0 ] && ! grep -q '| FAILED ' "$OUT"/*.log; then
+        ok restart-flow "the restarted P-CSCF and the S-CSCF ended with the flow, no failure in any log"
+    else
+        bad restart-flow "pcscf exit ${urc[pcscf]}, scscf exit ${urc[scscf]}; $(grep -h -m1 '| FAILED ' "$OUT"/*.log | head -n 1)"
+    fi
+    if [ -z "$fail" ]; then
+        echo "VERIFIED: restart without loss: $n registered UEs kept their SAs, sequence state and sessions across a SIGKILL of the P-CSCF; $mid's registration completed"
+        return 0
+    fi
+    echo "FAILED: $fail (logs: $OUT)"
+    return 1
+}
+if [ "$RESTART" != 0 ]; then
+    case $RESTART in 1 | 2 | 3) ;; *) echo "demo.sh: --restart 1..3" >&2; exit 2 ;; esac
+    if [ "$MODE" != udp ] || [ "$TRANSPORT" != udp ] || [ "$IPV6" = 1 ]; then
+        echo "FAILED: --restart runs over UDP-enc-tun and SIP over UDP only (protected TCP connections do not survive the restart)"
+        exit 1
+    fi
+    # the state file holds the SA keys; so do copies of it
+    umask 077
+    restart_demo "$RESTART"
+    exit $?
+fi
 rm -f "$OUT/demo.pcap" "$OUT/esp_sa" "$OUT/esp_keys" "$OUT/ladder.txt" "$OUT"/rc.* "$OUT/tshark.txt" \
     "$OUT/demo-srtp-decrypted.pcap"
 PCAP="$OUT/demo.pcap" ESPSA="$OUT/esp_sa" ESPKEYS="$OUT/esp_keys"

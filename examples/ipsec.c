@@ -272,3 +272,13 @@ int ex_dp_count(const ex_dp *d, int set)
         k += d->note[i].ref != 0 && d->note[i].set == set;
     return k;
 }
+
+int ex_dp_user_count(const ex_dp *d, uint32_t user)
+{
+    int i, k = 0;
+    uint32_t u;
+    for (i = 0; i < EX_POOL; i++)
+        k += d->note[i].ref != 0 && imssec_sa_owner(d->t, d->note[i].ref, &u) == IMSSEC_OK &&
+             u == user;
+    return k;
+}

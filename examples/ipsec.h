@@ -28,7 +28,7 @@
 
 #include <stdio.h>
 
-#define EX_POOL 16 /* esp/ SAs: at most three sets of four per user (7.1 rule 3), and room */
+#define EX_POOL 48 /* esp/ SAs: at most three sets of four per user (7.1 rule 3), four users */
 
 /* What the ladder says about one installed SA (no keys). */
 typedef struct ex_sa_note {
@@ -99,5 +99,8 @@ int ex_dp_recv(ex_dp *d, int fd, uint8_t *out, size_t cap, imssec_sa_esp_receive
 const char *ex_dp_name(const ex_dp *d, imssec_sa_ref sa, char *buf, size_t cap);
 int ex_dp_set_of(const ex_dp *d, imssec_sa_ref sa);
 int ex_dp_count(const ex_dp *d, int set);
+/* How many SAs of sa/ user `user` the data plane holds (several UEs at
+ * one P-CSCF). */
+int ex_dp_user_count(const ex_dp *d, uint32_t user);
 
 #endif

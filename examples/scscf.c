@@ -1,7 +1,8 @@
 /*
  * scscf.c -- an S-CSCF with a built-in HSS, for the imssec demo.
  *
- * It registers one subscriber with IMS AKA (TS 33.203 clause 6.1):
+ * It registers its subscribers (--impi, one or a few) with IMS AKA (TS
+ * 33.203 clause 6.1):
  *   - REGISTER without a response to a challenge of ours: generate an
  *     authentication vector (aka/: SQN = SEQ || IND, TS 33.102 Annex C) and
  *     answer 401 with WWW-Authenticate: Digest ... algorithm=AKAv1-MD5 plus
@@ -37,7 +38,7 @@
 
 static const char usage[] =
     "usage: scscf [--listen-ip 127.0.0.1] [--port 5070] [--k HEX] [--op HEX | --opc HEX]\n"
-    "             [--impi alice@ims.example.net] [--realm ims.example.net]\n"
+    "             [--impi alice@ims.example.net[,IMPI...]] [--realm ims.example.net]\n"
     "             [--sqn N] [--ind-bits 5] [--ind 0] [--expires 600] [--pcap FILE]\n"
     "             [--net-dereg] [--timeout-ms 30000] [--keep-running]\n"
     "An S-CSCF with a built-in HSS (see the comment at the top of scscf.c).\n"
@@ -55,8 +56,11 @@ static const imssec_io io = {NULL, net_random, NULL, NULL};
 static unsigned max_expires; /* --expires */
 static int keep_running; /* --keep-running: serve until --timeout-ms */
 
-/* The HSS's record of the one subscriber and the registrar's binding. */
-static struct {
+/* The HSS's record of a subscriber and the registrar's binding; `hss` is
+ * the one the message in hand is for (the IMPIs of --impi, all with the
+ * same K and OP). */
+#define MAX_SUBS 4
+typedef struct sub_rec {
     imssec_milenage mil;
     char impi[128], realm[64];
     uint64_t sqn; /* last SQN used */
@@ -70,7 +74,52 @@ static struct {
     int registered;
     char contact[256], path[256];
     unsigned expires;
-} hss;
+} sub_rec;
+static sub_rec subs[MAX_SUBS], *hss = &subs[0];
+static int n_subs;
+
+/* The subscriber with this IMPI (a REGISTER's username), or NULL. */
+static sub_rec *sub_by_impi(sip_str impi)
+{
+    int i;
+    for (i = 0; i < n_subs; i++)
+        if (impi.n == strlen(subs[i].impi) && memcmp(impi.p, subs[i].impi, impi.n) == 0)
+            return &subs[i];
+    return NULL;
+}
+
+/* The registered subscriber whose public identity sip:IMPI is the From of
+ * a request from the UE side, else the first registered one. */
+static void sub_from(const sip_msg *req)
+{
+    char from[160] = "", uri[160];
+    sip_str v;
+    int i, first = -1;
+    if (sip_get(req, "From", 0, &v))
+        sip_uri_of(v, from, sizeof from);
+    for (i = 0; i < n_subs; i++) {
+        if (!subs[i].registered)
+            continue;
+        snprintf(uri, sizeof uri, "sip:%s", subs[i].impi);
+        if (strcmp(uri, from) == 0) {
+            hss = &subs[i];
+            return;
+        }
+        if (first < 0)
+            first = i;
+    }
+    if (first >= 0)
+        hss = &subs[first];
+}
+
+static int any_registered(void)
+{
+    int i;
+    for (i = 0; i < n_subs; i++)
+        if (subs[i].registered || subs[i].pending)
+            return 1;
+    return 0;
+}
 
 /* Network-initiated MESSAGE transactions waiting for the UE's answer. */
 #define MAX_TX 8
@@ -135,26 +184,26 @@ static int challenge(const sip_msg *req)
     char tag[9];
     int rc;
 
-    rc = imssec_aka_sqn_next(hss.sqn, hss.ind_bits, hss.ind, &next);
+    rc = imssec_aka_sqn_next(hss->sqn, hss->ind_bits, hss->ind, &next);
     if (rc == IMSSEC_OK)
-        rc = imssec_aka_vector_gen(&hss.mil, &io, NULL, next, amf, &hss.av);
+        rc = imssec_aka_vector_gen(&hss->mil, &io, NULL, next, amf, &hss->av);
     if (rc == IMSSEC_OK)
-        rc = imssec_aka_nonce_encode(hss.av.rand, hss.av.autn, NULL, 0, 1, hss.nonce,
-                                     sizeof hss.nonce - 1, &nl);
+        rc = imssec_aka_nonce_encode(hss->av.rand, hss->av.autn, NULL, 0, 1, hss->nonce,
+                                     sizeof hss->nonce - 1, &nl);
     if (rc != IMSSEC_OK) {
         verify(0, "hss-vector", "%s", imssec_strerror(rc));
         simple_reply(req, 500, "Server Internal Error");
         return -1;
     }
-    hss.nonce[nl] = '\0';
-    hss.sqn = next;
-    hss.pending = 1;
-    (void)imssec_digest_nonce_set(&hss.nonce_state, (imssec_str){hss.nonce, nl},
+    hss->nonce[nl] = '\0';
+    hss->sqn = next;
+    hss->pending = 1;
+    (void)imssec_digest_nonce_set(&hss->nonce_state, (imssec_str){hss->nonce, nl},
                                   net_now_ms() + 60000);
     ladder("HSS: AKA vector for SQN=0x%012llx (SEQ=%llu IND=%u)", (unsigned long long)next,
-           (unsigned long long)(next >> hss.ind_bits), hss.ind);
-    rc = imssec_digest_challenge_build(IMSSEC_DIGEST_AKAV1_MD5, imssec_cstr(hss.realm),
-                                       (imssec_str){hss.nonce, nl}, imssec_cstr(NULL),
+           (unsigned long long)(next >> hss->ind_bits), hss->ind);
+    rc = imssec_digest_challenge_build(IMSSEC_DIGEST_AKAV1_MD5, imssec_cstr(hss->realm),
+                                       (imssec_str){hss->nonce, nl}, imssec_cstr(NULL),
                                        IMSSEC_DIGEST_QOP_BIT(IMSSEC_DIGEST_QOP_AUTH), 0, 0, www,
                                        sizeof www, &wl);
     if (rc != IMSSEC_OK) {
@@ -166,7 +215,7 @@ static int challenge(const sip_msg *req)
     sip_token(tag, 8);
     sip_b_response(&b, req, 401, "Unauthorized", tag);
     sip_b_add(&b, "WWW-Authenticate: %.*s, ck=\"%s\", ik=\"%s\"\r\n", (int)wl, www,
-              hex_encode(hss.av.ck, 16, ck_hex), hex_encode(hss.av.ik, 16, ik_hex));
+              hex_encode(hss->av.ck, 16, ck_hex), hex_encode(hss->av.ik, 16, ik_hex));
     sip_b_end(&b, NULL, 0);
     reply(req, &b);
     return 0;
@@ -190,6 +239,16 @@ static void on_register(const sip_msg *req)
             have_cred = 1;
         else
             ladder("Authorization: malformed, ignored");
+        if (have_cred) {
+            sub_rec *s = sub_by_impi(cr.username);
+            if (!s) {
+                ladder("registrar: %.*s is no subscriber of this HSS", (int)cr.username.n,
+                       cr.username.p);
+                simple_reply(req, 403, "Forbidden");
+                return;
+            }
+            hss = s;
+        }
         /* TS 24.229 5.4.1.1: the P-CSCF tells whether the REGISTER arrived
          * integrity protected (TS 33.203 6.1.5): a parameter the digest
          * parser keeps among the unknown ones */
@@ -199,27 +258,27 @@ static void on_register(const sip_msg *req)
     }
 
     /* De-registration from a registered, integrity-protected UE. */
-    if (expires == 0 && hss.registered && integrity) {
+    if (expires == 0 && hss->registered && integrity) {
         sip_buf b;
         char tag[9];
         sip_token(tag, 8);
         sip_b_response(&b, req, 200, "OK", tag);
-        sip_b_add(&b, "Contact: %s;expires=0\r\n", hss.contact);
+        sip_b_add(&b, "Contact: %s;expires=0\r\n", hss->contact);
         sip_b_end(&b, NULL, 0);
-        hss.registered = 0;
-        ladder("registrar: %s de-registered", hss.impi);
+        hss->registered = 0;
+        ladder("registrar: %s de-registered", hss->impi);
         reply(req, &b);
         return;
     }
 
-    if (!have_cred || !hss.pending || cr.nonce.n != strlen(hss.nonce) ||
-        memcmp(cr.nonce.p, hss.nonce, cr.nonce.n) != 0) {
+    if (!have_cred || !hss->pending || cr.nonce.n != strlen(hss->nonce) ||
+        memcmp(cr.nonce.p, hss->nonce, cr.nonce.n) != 0) {
         /* No answer to a challenge of ours: challenge (also on every
          * re-registration: this S-CSCF always authenticates). */
         challenge(req);
         return;
     }
-    hss.pending = 0;
+    hss->pending = 0;
 
     if (cr.auts.n) {
         /* RFC 3310 3.4 / TS 33.203 6.1.3: synchronisation failure. */
@@ -229,7 +288,7 @@ static void on_register(const sip_msg *req)
         char txt[64];
         rc = imssec_base64_decode(cr.auts, auts, sizeof auts, &al);
         if (rc == IMSSEC_OK && al == IMSSEC_AKA_AUTS_LEN)
-            rc = imssec_aka_auts_verify(&hss.mil, hss.av.rand, auts, &sqn_ms);
+            rc = imssec_aka_auts_verify(&hss->mil, hss->av.rand, auts, &sqn_ms);
         else
             rc = IMSSEC_E_SYNTAX;
         if (rc == IMSSEC_OK)
@@ -240,7 +299,7 @@ static void on_register(const sip_msg *req)
             simple_reply(req, 403, "Forbidden");
             return;
         }
-        hss.sqn = sqn_ms;
+        hss->sqn = sqn_ms;
         challenge(req);
         return;
     }
@@ -248,7 +307,7 @@ static void on_register(const sip_msg *req)
         /* TS 33.203 6.1.2.2: the UE could not authenticate the network. */
         ladder("UE reports network authentication failure (empty response, no auts)");
         simple_reply(req, 403, "Forbidden");
-        hss.registered = 0;
+        hss->registered = 0;
         return;
     }
 
@@ -256,10 +315,10 @@ static void on_register(const sip_msg *req)
         uint8_t pw[64];
         size_t pwl;
         imssec_str user = {NULL, 0}, method = {"REGISTER", 8};
-        rc = imssec_digest_aka_password(IMSSEC_DIGEST_AKAV1_MD5, hss.av.xres, hss.av.xres_len,
-                                        hss.av.ck, hss.av.ik, pw, sizeof pw, &pwl);
+        rc = imssec_digest_aka_password(IMSSEC_DIGEST_AKAV1_MD5, hss->av.xres, hss->av.xres_len,
+                                        hss->av.ck, hss->av.ik, pw, sizeof pw, &pwl);
         if (rc == IMSSEC_OK)
-            rc = imssec_digest_server_verify(&hss.nonce_state, &cr, IMSSEC_DIGEST_AKAV1_MD5, user,
+            rc = imssec_digest_server_verify(&hss->nonce_state, &cr, IMSSEC_DIGEST_AKAV1_MD5, user,
                                              method, NULL, 0, pw, pwl, net_now_ms());
         imssec_wipe(pw, sizeof pw);
     }
@@ -273,19 +332,19 @@ static void on_register(const sip_msg *req)
         sip_buf b;
         char tag[9], h[IMSSEC_ADDR_TEXT_MAX + 1];
         sip_token(tag, 8);
-        hss.registered = 1;
-        hss.expires = expires;
+        hss->registered = 1;
+        hss->expires = expires;
         if (sip_get(req, "Contact", 0, &contact))
-            sip_uri_of(contact, hss.contact, sizeof hss.contact);
+            sip_uri_of(contact, hss->contact, sizeof hss->contact);
         if (sip_get(req, "Path", 0, &path))
-            sip_uri_of(path, hss.path, sizeof hss.path);
-        ladder("registrar: %s registered, contact <%s>, path <%s>, expires %u", hss.impi,
-               hss.contact, hss.path, expires);
+            sip_uri_of(path, hss->path, sizeof hss->path);
+        ladder("registrar: %s registered, contact <%s>, path <%s>, expires %u", hss->impi,
+               hss->contact, hss->path, expires);
         sip_b_response(&b, req, 200, "OK", tag);
-        sip_b_add(&b, "Contact: <%s>;expires=%u\r\n", hss.contact, expires);
+        sip_b_add(&b, "Contact: <%s>;expires=%u\r\n", hss->contact, expires);
         sip_b_copy(&b, req, "Path");
         sip_b_add(&b, "Service-Route: <sip:orig@%s:%u;lr>\r\n", addr_text(&my_ip, 1, h), my_port);
-        sip_b_add(&b, "P-Associated-URI: <sip:%s>\r\n", hss.impi);
+        sip_b_add(&b, "P-Associated-URI: <sip:%s>\r\n", hss->impi);
         sip_b_end(&b, NULL, 0);
         reply(req, &b);
     }
@@ -302,13 +361,13 @@ static void request_to_ue(const char *text, int notify)
     imssec_addr to;
     int i;
 
-    if (!hss.registered) {
+    if (!hss->registered) {
         verify(0, "network-message", "UE not registered");
         return;
     }
     /* The Path's URI "sip:term@HOST:PORT;lr" says where the P-CSCF is. */
-    at = strchr(hss.path, '@');
-    at = at ? at + 1 : hss.path + 4;
+    at = strchr(hss->path, '@');
+    at = at ? at + 1 : hss->path + 4;
     {
         /* host, or [IPv6] (RFC 3261 IPv6reference; imssec_addr_parse takes both) */
         size_t hl = at[0] == '[' ? strcspn(at, "]") + 1 : strcspn(at, ":;>");
@@ -322,7 +381,7 @@ static void request_to_ue(const char *text, int notify)
     if (colon)
         port = (unsigned)strtoul(colon + 1, NULL, 10);
     if (imssec_addr_parse(imssec_cstr(host), &to) != IMSSEC_OK) {
-        verify(0, "network-message", "the Path names no address: %s", hss.path);
+        verify(0, "network-message", "the Path names no address: %s", hss->path);
         return;
     }
     strcpy(branch, "z9hG4bK");
@@ -330,18 +389,18 @@ static void request_to_ue(const char *text, int notify)
     sip_token(tag, 8);
     sip_token(callid, 16);
     sip_b_init(&b);
-    sip_b_add(&b, "%s %s SIP/2.0\r\n", notify ? "NOTIFY" : "MESSAGE", hss.contact);
+    sip_b_add(&b, "%s %s SIP/2.0\r\n", notify ? "NOTIFY" : "MESSAGE", hss->contact);
     sip_b_add(&b, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", addr_text(&my_ip, 1, h), my_port, branch);
     sip_b_add(&b, "Max-Forwards: 70\r\n");
-    sip_b_add(&b, "Route: <%s>\r\n", hss.path);
-    sip_b_add(&b, "From: <sip:service@%s>;tag=%s\r\n", hss.realm, tag);
-    sip_b_add(&b, "To: <sip:%s>\r\n", hss.impi);
+    sip_b_add(&b, "Route: <%s>\r\n", hss->path);
+    sip_b_add(&b, "From: <sip:service@%s>;tag=%s\r\n", hss->realm, tag);
+    sip_b_add(&b, "To: <sip:%s>\r\n", hss->impi);
     sip_b_add(&b, "Call-ID: %s@%s\r\n", callid, addr_text(&my_ip, 1, h));
     if (notify) {
         /* RFC 3680, RFC 6665 4.2.2: the registration is gone, so is the
          * subscription (reason noresource) */
         char body[1024];
-        size_t n = regevent_body(body, sizeof body, text, hss.contact);
+        size_t n = regevent_body(body, sizeof body, text, hss->contact);
         sip_b_add(&b, "CSeq: 2 NOTIFY\r\nEvent: reg\r\n");
         sip_b_add(&b, "Subscription-State: terminated;reason=noresource\r\n");
         sip_b_add(&b, "Content-Type: application/reginfo+xml\r\n");
@@ -369,13 +428,13 @@ static void request_to_ue(const char *text, int notify)
 static void end_registration(void)
 {
     char aor[160];
-    if (!net_dereg || dereg_sent || !hss.registered)
+    if (!net_dereg || dereg_sent || !hss->registered)
         return;
     dereg_sent = 1;
-    snprintf(aor, sizeof aor, "sip:%s", hss.impi);
+    snprintf(aor, sizeof aor, "sip:%s", hss->impi);
     ladder("registrar: ending the registration of %s (reg-event NOTIFY)", aor);
     request_to_ue(aor, 1);
-    hss.registered = 0;
+    hss->registered = 0;
 }
 
 static void on_invite(const sip_msg *req)
@@ -483,31 +542,51 @@ int main(int argc, char **argv)
 
     ladder_role("S-CSCF");
     arg_check(argc, argv, known, usage);
-    memset(&hss, 0, sizeof hss);
+    memset(subs, 0, sizeof subs);
     arg_addr(argc, argv, "listen-ip", "127.0.0.1", &my_ip);
     my_port = (unsigned)arg_num(argc, argv, "port", 5070);
     /* Defaults: TS 35.207 test set 1. */
     arg_hex(argc, argv, "k", "465b5ce8b199b49faa5f0a2ee238a6bc", k, 16);
     if (arg_str(argc, argv, "opc", NULL)) {
         arg_hex(argc, argv, "opc", NULL, op, 16);
-        imssec_milenage_init_opc(&hss.mil, k, op);
+        imssec_milenage_init_opc(&hss->mil, k, op);
     } else {
         arg_hex(argc, argv, "op", "cdc202d5123e20f62b6d676ac72cb318", op, 16);
-        imssec_milenage_init_op(&hss.mil, k, op);
+        imssec_milenage_init_op(&hss->mil, k, op);
     }
     imssec_wipe(k, sizeof k);
-    snprintf(hss.impi, sizeof hss.impi, "%s", arg_str(argc, argv, "impi", "alice@ims.example.net"));
-    snprintf(hss.realm, sizeof hss.realm, "%s", arg_str(argc, argv, "realm", "ims.example.net"));
-    hss.sqn = arg_num(argc, argv, "sqn", 0x20);
-    hss.ind_bits = (unsigned)arg_num(argc, argv, "ind-bits", 5);
-    hss.ind = (unsigned)arg_num(argc, argv, "ind", 0);
+    snprintf(hss->impi, sizeof hss->impi, "%s", arg_str(argc, argv, "impi", "alice@ims.example.net"));
+    snprintf(hss->realm, sizeof hss->realm, "%s", arg_str(argc, argv, "realm", "ims.example.net"));
+    hss->sqn = arg_num(argc, argv, "sqn", 0x20);
+    hss->ind_bits = (unsigned)arg_num(argc, argv, "ind-bits", 5);
+    hss->ind = (unsigned)arg_num(argc, argv, "ind", 0);
     net_dereg = arg_flag(argc, argv, "net-dereg");
     max_expires = (unsigned)arg_num(argc, argv, "expires", 600);
     if (pcap)
         pcap_open(pcap);
     fd = net_udp(&my_ip, my_port);
-    ladder("HSS/S-CSCF ready on %s:%u for %s (SQN=0x%012llx, IND %u bits)", addr_text(&my_ip, 1, h), my_port,
-           hss.impi, (unsigned long long)hss.sqn, hss.ind_bits);
+    {
+        /* --impi a,b,c: more subscribers, the same K, OP and SQN */
+        static char all[sizeof hss->impi];
+        const char *p = all;
+        snprintf(all, sizeof all, "%s", hss->impi);
+        n_subs = 0;
+        while (n_subs < MAX_SUBS && *p) {
+            size_t l = strcspn(p, ",");
+            if (n_subs)
+                subs[n_subs] = subs[0];
+            snprintf(subs[n_subs].impi, sizeof subs[n_subs].impi, "%.*s", (int)l, p);
+            n_subs++;
+            p += l + (p[l] == ',');
+        }
+        if (n_subs == 0) {
+            fprintf(stderr, "scscf: --impi is empty\n");
+            return 2;
+        }
+        ladder("HSS/S-CSCF ready on %s:%u for %s (SQN=0x%012llx, IND %u bits)",
+               addr_text(&my_ip, 1, h), my_port, all, (unsigned long long)hss->sqn,
+               hss->ind_bits);
+    }
     deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
     keep_running = arg_flag(argc, argv, "keep-running");
 
@@ -544,17 +623,18 @@ int main(int argc, char **argv)
             continue;
         }
         if (sip_eq(m.method, "REGISTER")) {
-            int was = hss.registered;
+            int was = any_registered();
             on_register(&m);
-            ever_registered |= hss.registered;
-            if (was && !hss.registered)
-                done = 1; /* de-registered: the flow is over */
-            if (!hss.registered && !hss.pending && !ever_registered)
+            ever_registered |= hss->registered;
+            if (was && !any_registered())
+                done = 1; /* every subscriber de-registered: the flow is over */
+            if (!any_registered() && !ever_registered)
                 done = 1; /* 403: the registration was refused */
         } else if (sip_eq(m.method, "MESSAGE")) {
             char text[256];
             sip_cstr(m.body, text, sizeof text);
             ladder("MESSAGE from the UE: \"%s\"", text);
+            sub_from(&m);
             simple_reply(&m, 200, "OK");
             if (strncmp(text, "echo: ", 6) == 0)
                 request_to_ue(text + 6, 0);
@@ -565,6 +645,7 @@ int main(int argc, char **argv)
         } else if (sip_eq(m.method, "ACK")) {
             ladder("callee: ACK, the call is up");
         } else if (sip_eq(m.method, "BYE")) {
+            sub_from(&m);
             on_bye(&m);
         } else {
             simple_reply(&m, 405, "Method Not Allowed");
@@ -573,8 +654,10 @@ int main(int argc, char **argv)
     for (i = 0; i < MAX_TX; i++)
         if (tx[i].used)
             verify(0, "network-message-answered", "MESSAGE \"%s\" never answered", tx[i].what);
-    imssec_milenage_wipe(&hss.mil);
-    imssec_wipe(&hss.av, sizeof hss.av);
+    for (i = 0; i < MAX_SUBS; i++) {
+        imssec_milenage_wipe(&subs[i].mil);
+        imssec_wipe(&subs[i].av, sizeof subs[i].av);
+    }
     ladder("exit (%d failures)", verify_failures());
     return verify_failures() ? 1 : 0;
 }

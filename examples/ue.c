@@ -113,7 +113,9 @@ static const char usage[] =
     "  --frames      20 ms RTP frames the call sends (0: no call)\n"
     "  --keepalive-ms  NAT keepalive interval (M.7.2; RFC 3948: 20 s)\n"
     "  --esp-keys    append each SA's keys as options of `imssec wireshark-esp-sa`\n"
-    "  --timeout-ms  how long to wait for each answer\n";
+    "  --timeout-ms  how long to wait for each answer\n"
+    "  --pause-after-register MS  after the first MESSAGE wait MS ms (answering the\n"
+    "                network), e.g. while a test restarts the P-CSCF (issue 13)\n";
 
 static const char *const known[] = {
     "k",          "op",          "opc",         "impi",       "impu",    "realm",
@@ -121,7 +123,7 @@ static const char *const known[] = {
     "pcscf-port", "encap-port",  "expires",     "expect",     "pcap",    "esp-keys",
     "timeout-ms", "transport",   "mode",        "from-5060!", "single-offer!", "net-dereg!",
     "frames",     "keepalive-ms", "home-domain", "via-host",   "user-agent", "message-to",
-    "sqn-file",   "control",     "no-auto-rereg!", NULL};
+    "sqn-file",   "control",     "no-auto-rereg!", "pause-after-register", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
@@ -1316,6 +1318,13 @@ int main(int argc, char **argv)
     ue.dp.remember = 1; /* its first ESP packet, for the replay below */
     if (send_message("hello from the UE") != 200)
         goto out;
+    {
+        uint64_t end = net_now_ms() + arg_num(argc, argv, "pause-after-register", 0);
+        if (end > net_now_ms())
+            ladder("    registered: pausing %llu ms", (unsigned long long)(end - net_now_ms()));
+        while (net_now_ms() < end)
+            poll_sip((int)(end - net_now_ms()));
+    }
     refused_traffic();
     before = ue.net_msgs;
     if (send_message("echo: hello UE, from the network") != 200 || wait_net_message(before) != 0) {
