@@ -186,16 +186,20 @@ void tls_link_free(tls_link *l)
 static int tls_bio_send(void *ctx, const unsigned char *p, size_t n)
 {
     tls_conn *c = ctx;
-    ssize_t w;
-    do
-        w = write(c->fd, p, n);
-    while (w < 0 && errno == EINTR);
-    if (w <= 0)
-        return MBEDTLS_ERR_NET_SEND_FAILED;
-    /* the capture: the records as they go on the wire */
-    pcap_tcp(&c->local, c->lport, &c->peer, c->pport, c->tx + 1, c->rx + 1, p, (size_t)w);
-    c->tx += (uint32_t)w;
-    return (int)w;
+    size_t done = 0;
+    /* the capture: the records as they go on the wire, recorded before
+     * they are sent (the peer's answer must not be captured first) */
+    pcap_tcp(&c->local, c->lport, &c->peer, c->pport, c->tx + 1, c->rx + 1, p, n);
+    c->tx += (uint32_t)n;
+    while (done < n) { /* MSG_NOSIGNAL: a closed peer is an error here, not SIGPIPE */
+        ssize_t w = send(c->fd, p + done, n - done, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return MBEDTLS_ERR_NET_SEND_FAILED;
+        done += (size_t)w;
+    }
+    return (int)n;
 }
 
 static int tls_bio_recv(void *ctx, unsigned char *p, size_t n, uint32_t timeout_ms)
