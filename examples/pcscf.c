@@ -309,7 +309,16 @@ static void forward_to_scscf(const sip_msg *m, const sio_from *in, const char *i
         if (in->kind == SIO_PROT && !is_register)
             t->pending = imssec_sa_txn_begin(&sat, in->sa) == IMSSEC_OK;
     }
-    sio_send_unprotected(&S, core_chan, &scscf_ip, scscf_port, b.p, b.n);
+    if (sio_send_unprotected(&S, core_chan, &scscf_ip, scscf_port, b.p, b.n) != 0 && t &&
+        in->kind == SIO_UNPROT) {
+        /* no hop to the S-CSCF (e.g. its TLS certificate refused, 6.5):
+         * RFC 3261 16.9, a transport error is a 503 */
+        sip_buf r;
+        tx_done(t);
+        sip_b_response(&r, m, 503, "Service Unavailable", "pcscf");
+        sip_b_end(&r, NULL, 0);
+        reply_to_ue(in, 0, &r);
+    }
 }
 
 /* ---- SM1 ----------------------------------------------------------------------------- */

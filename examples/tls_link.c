@@ -346,9 +346,11 @@ static int tls_handshake(tls_link *l, tls_conn *c)
         else if (vinfo[0])
             verify(0, l->cfg.step, "TLS with the %s %s ended in the handshake: certificate %s%s%s",
                    l->cfg.peer, where, c->names[0] ? c->names : "", c->names[0] ? ": " : "", vinfo);
-        else if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
-            ladder("    TLS with the %s %s: it ended the handshake with an alert (it refused our "
-                   "certificate)", l->cfg.peer, where);
+        else if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || rc == MBEDTLS_ERR_SSL_CONN_EOF ||
+                 rc == MBEDTLS_ERR_NET_SEND_FAILED || rc == MBEDTLS_ERR_NET_RECV_FAILED)
+            ladder("    TLS with the %s %s: the %s ended the handshake (%s): it did not accept us "
+                   "(its log says why)", l->cfg.peer, where, l->cfg.peer,
+                   rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE ? "a fatal alert" : "closed the connection");
         else
             verify(0, l->cfg.step, "TLS with the %s %s: handshake failed: %s", l->cfg.peer, where,
                    tls_err(rc));
