@@ -4,7 +4,8 @@
  *   unprotected   UDP datagrams and kernel TCP streams on ordinary sockets:
  *                 the REGISTER exchange before the SAs exist, the messages
  *                 TS 33.203 7.1 items 3 and 4 allow without protection, and
- *                 the P-CSCF's link to the S-CSCF;
+ *                 the P-CSCF's link to the S-CSCF (UDP, or a TLS stream of
+ *                 tls_link.h through sio_stream_ops);
  *   protected     over the SAs through ipsec.h: over UDP one SIP message
  *                 per ESP packet; over TCP a byte stream of the user-space
  *                 TCP (tcp_lite.h), one connection per pair of SAs.
