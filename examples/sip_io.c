@@ -405,6 +405,15 @@ int sio_recv(sio *s, int timeout_ms, char *buf, size_t cap, size_t *len, sio_fro
         uint64_t now = net_now_ms(), next = end, t;
         if (sio_framed(s, buf, cap, len, from))
             return 1;
+        for (i = 0, k = 0; i < SIO_CHANS; i++) {
+            sio_chan *c = &s->chan[i];
+            if (c->ops && c->fd >= 0 && c->len < sizeof c->buf && c->ops->pending(c->ops_user)) {
+                (void)sio_chan_in(s, i, buf, cap, len, from); /* no fd event will come for it */
+                k = 1;
+            }
+        }
+        if (k)
+            continue;
         if (now >= end)
             return 0;
         /* the timers: SA lifetimes and NAT keepalives (sa/), the TCP's */

@@ -53,10 +53,13 @@ typedef void (*sio_hook_fn)(void *user, int fd);
 /* A stream of the S-CSCF link that is not a plain socket (TLS,
  * tls_link.h): the channel keeps it while it is down and opens it again
  * when a message is sent.  open: the connected fd or -1 (it said why);
- * read: >0 bytes, 0 nothing yet, -1 gone; write: 0 or -1; close: why. */
+ * read: >0 bytes, 0 nothing yet, -1 gone; pending: bytes it holds that
+ * read() gives without the fd being readable (TLS records already
+ * decrypted); write: 0 or -1; close: why. */
 typedef struct sio_stream_ops {
     int (*open)(void *user);
     long (*read)(void *user, char *buf, size_t cap);
+    size_t (*pending)(void *user);
     int (*write)(void *user, const char *p, size_t n);
     void (*close)(void *user, const char *why);
     const char *name; /* for the ladder: "TLS" */

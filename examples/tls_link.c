@@ -489,7 +489,7 @@ int tls_conn_next(tls_conn *c, int readable, char *buf, size_t cap, size_t *len)
 {
     size_t skip = 0, n = 0;
     int r;
-    if (readable) {
+    if ((readable || (c->up && mbedtls_ssl_get_bytes_avail(&c->ssl))) && c->len < sizeof c->buf) {
         long k = tls_conn_read(c, c->buf + c->len, sizeof c->buf - c->len);
         if (k < 0)
             return -1;
@@ -542,6 +542,12 @@ static long core_read(void *user, char *buf, size_t cap)
     return tls_conn_read(user, buf, cap);
 }
 
+static size_t core_pending(void *user)
+{
+    tls_conn *c = user;
+    return c->up ? mbedtls_ssl_get_bytes_avail(&c->ssl) : 0;
+}
+
 static int core_write(void *user, const char *p, size_t n)
 {
     return tls_conn_write(user, p, n);
@@ -552,7 +558,8 @@ static void core_close(void *user, const char *why)
     tls_conn_close(user, why);
 }
 
-static const sio_stream_ops core_ops = {core_open, core_read, core_write, core_close, "TLS"};
+static const sio_stream_ops core_ops = {core_open, core_read, core_pending, core_write, core_close,
+                                        "TLS"};
 
 int tls_sio_core(sio *s, tls_link *l, tls_conn *c, const imssec_addr *local,
                  const imssec_addr *peer, unsigned port)
