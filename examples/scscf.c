@@ -110,12 +110,41 @@ static int core_tls, core_lfd = -1;
 static tls_link core_link;
 static tls_conn core_conn[CORE_CONNS];
 static tls_conn *core_cur;
+/* RFC 5923: the sent-by of a request's top Via with ;alias names its
+ * connection (the P-CSCF's Path points there) */
+static struct {
+    int set;
+    imssec_addr ip;
+    unsigned port;
+} core_alias[CORE_CONNS];
 
-/* A request to the UE goes on the P-CSCF's connection (its Via has
- * ;alias, RFC 5923): the one in hand, else the last one up. */
-static tls_conn *core_pick(void)
+static void core_alias_learn(const sip_msg *m)
+{
+    sip_str v, a;
+    sip_via via;
+    int i = core_cur ? (int)(core_cur - core_conn) : -1;
+    if (i < 0 || !m->is_request || !sip_get(m, "Via", 0, &v) || !sip_param(v, "alias", &a) ||
+        sip_via_parse(v, &via) != 0 ||
+        imssec_addr_parse(imssec_cstr(via.host), &core_alias[i].ip) != IMSSEC_OK)
+        return;
+    if (!core_alias[i].set) {
+        char t[IMSSEC_ADDR_TEXT_MAX + 1];
+        ladder("    the TLS connection from %s:%u is the way to %s:%u (Via alias, RFC 5923)",
+               addr_text(&core_cur->peer, 1, t), core_cur->pport, via.host, via.port);
+    }
+    core_alias[i].port = via.port;
+    core_alias[i].set = 1;
+}
+
+/* The connection for a message to ip:port: the one aliased to it, else
+ * the one the message in hand came on, else the last one up. */
+static tls_conn *core_pick(const imssec_addr *ip, unsigned port)
 {
     int i;
+    for (i = 0; i < CORE_CONNS; i++)
+        if (core_conn[i].up && core_alias[i].set && core_alias[i].port == port &&
+            imssec_addr_equal(&core_alias[i].ip, ip))
+            return &core_conn[i];
     if (core_cur && core_cur->up)
         return core_cur;
     for (i = CORE_CONNS - 1; i >= 0; i--)
@@ -129,7 +158,7 @@ static void send_to(const imssec_addr *ip, unsigned port, const sip_buf *b)
 {
     char first[128], t[IMSSEC_ADDR_TEXT_MAX + 1];
     if (core_tls) {
-        tls_conn *c = core_pick();
+        tls_conn *c = core_pick(ip, port);
         if (!c) {
             verify(0, "scscf-core-tls", "no TLS connection to the P-CSCF: %s not sent",
                    sip_first_line(b->p, b->n, first, sizeof first));
@@ -548,6 +577,7 @@ static long core_next(char *buf, size_t cap, uint64_t wait_ms, imssec_addr *src,
                 tls_conn_close(&spare, "no room for another connection");
             return 0;
         }
+        core_alias[i].set = 0;
         (void)tls_conn_accept(&core_link, &core_conn[i], core_lfd);
         return 0;
     }
@@ -642,6 +672,8 @@ int main(int argc, char **argv)
             ladder("dropped a datagram that is not SIP from %s:%u", addr_text(&src, 1, h), sport);
             continue;
         }
+        if (core_tls)
+            core_alias_learn(&m);
         if (!m.is_request) {
             on_response(&m);
             if (dereg_done)

@@ -100,6 +100,8 @@ need "$d/scscf.log" 'interworking partner "pcscf.ims.example.net"'
 need "$d/pcscf.log" '--> REGISTER sip:ims.example.net SIP/2.0     to S-CSCF, TLS'
 need "$d/pcscf.log" '--> MESSAGE sip:service@ims.example.net SIP/2.0 to S-CSCF, TLS'
 need "$d/scscf.log" 'VERIFIED scscf-auth:'
+need "$d/scscf.log" 'is the way to 127.0.0.1:6060 (Via alias, RFC 5923)'
+need "$d/scscf.log" 'SIP/2.0 200 OK                           --> 127.0.0.1:'
 needno "$d/pcscf.log" '| FAILED '
 needno "$d/scscf.log" '| FAILED '
 verdict cscf-tls-register-message
