@@ -136,15 +136,23 @@ $(BUILD)/bench/bench_%: test/bench/bench_%.c $(BUILD)/bench/imssec.o
 # library's esp/ pool, the user-space TCP, SIP over the SAs, the call's
 # RTP/SRTP and its SDP steps); minimal_ue is
 # one file on imssec.h alone.
+# tls_link: the P-CSCF <-> S-CSCF hop over mbedTLS's TLS (TS 33.203 6.5),
+# so the examples also link mbedTLS's TLS and X.509 libraries
+# (MBEDTLS_TLS_LIBS; for another mbedTLS, e.g. its libmbedtls.a and
+# libmbedx509.a); mkcert makes the demo's test certificates.
+MBEDTLS_TLS_LIBS ?= -lmbedtls -lmbedx509
 EX_COMMON := examples/sip.c examples/ladder.c examples/net.c examples/pcap.c \
              examples/ipsec.c examples/tcp_lite.c examples/sip_io.c examples/media.c \
-             examples/call.c examples/control.c examples/sqn_file.c examples/state_file.c
+             examples/call.c examples/control.c examples/sqn_file.c examples/state_file.c \
+             examples/tls_link.c
 EX_HDRS   := $(EX_COMMON:.c=.h)
 EX_PROGS  := $(BUILD)/ue $(BUILD)/pcscf $(BUILD)/scscf
 .PHONY: examples minimal_ue
-examples: $(EX_PROGS) $(BUILD)/minimal_ue
+examples: $(EX_PROGS) $(BUILD)/minimal_ue $(BUILD)/mkcert
 $(EX_PROGS): $(BUILD)/%: examples/%.c $(EX_COMMON) $(EX_HDRS) imssec.h $(BUILD)/libimssec.a
-	$(CC) $(CFLAGS_ALL) $(POSIX) -o $@ $< $(EX_COMMON) $(BUILD)/libimssec.a $(MBEDTLS_LIBS)
+	$(CC) $(CFLAGS_ALL) $(POSIX) -o $@ $< $(EX_COMMON) $(BUILD)/libimssec.a $(MBEDTLS_TLS_LIBS) $(MBEDTLS_LIBS)
+$(BUILD)/mkcert: examples/mkcert.c | $(BUILD)/.dir
+	$(CC) $(CFLAGS_ALL) $(POSIX) -o $@ $< $(MBEDTLS_TLS_LIBS) $(MBEDTLS_LIBS)
 minimal_ue: $(BUILD)/minimal_ue
 $(BUILD)/minimal_ue: examples/minimal_ue.c imssec.h $(BUILD)/libimssec.a
 	$(CC) $(CFLAGS_ALL) $(POSIX) -o $@ $< $(BUILD)/libimssec.a $(MBEDTLS_LIBS)

@@ -6,8 +6,8 @@
 #
 #   bash examples/demo.sh [--mode udp|transport] [--transport udp|tcp]
 #                         [--policy ALG/EALG] [--sync-failure] [--wrong-key]
-#                         [--net-dereg] [--ipv6] [--out DIR] [--timeout S]
-#                         [--no-build]
+#                         [--net-dereg] [--ipv6] [--core-udp] [--out DIR]
+#                         [--timeout S] [--no-build]
 #   bash examples/demo.sh --restart N [--out DIR] [--no-build]
 #
 #   --mode udp        (default) ordinary user, UE treated as behind a NAT:
@@ -36,6 +36,12 @@
 #                     over the SAs; both delete every SA (TS 33.203 7.4)
 #   --ipv6            the same over IPv6 (udp: ::1, the UE at fd00::20 behind
 #                     the NAT; transport: fd00:10::2 / fd00:10::1)
+#   --core-udp        the P-CSCF <-> S-CSCF hop as plain SIP over UDP; by
+#                     default it is SIP over TLS (RFC 3261, TS 33.203 6.5) on
+#                     TCP 5070 with certificates made by build/mkcert into
+#                     DIR/tls/ (a test CA, pcscf.ims.example.net,
+#                     scscf.ims.example.net), each CSCF checking the other's
+#                     name against its list of interworking partners
 #
 # The call: INVITE with an e2ae SDP offer (RTP/SAVP, a=crypto,
 # a=3ge2ae:requested), rewritten by the P-CSCF as IMS-ALG (no keys towards
@@ -45,6 +51,7 @@
 # no call is set up.
 #
 # Writes DIR/ladder.txt, DIR/demo.pcap (raw IP, what went over the wire),
+# DIR/tls/ (the certificates and the TLS key log DIR/tls/keylog),
 # DIR/esp_keys (the SAs' keys as `imssec wireshark-esp-sa` options) and
 # DIR/esp_sa (Wireshark's ESP SA table, made from esp_keys by that command);
 # with tshark installed it decrypts the capture, checks the UE's side of it as
@@ -67,7 +74,7 @@
 set -u
 cd "$(dirname "$0")/.."
 
-MODE=udp TRANSPORT=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 NETDEREG=0 OUT=build/demo TMO=30 BUILD_IT=1
+MODE=udp TRANSPORT=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 NETDEREG=0 OUT=build/demo TMO=30 BUILD_IT=1 CORE_TLS=1
 RESTART=0
 BUILD=${BUILD:-build}
 usage() { sed -n '2,66p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -81,6 +88,7 @@ while [ $# -gt 0 ]; do
     --wrong-key) WRONG=1 ;;
     --ipv6) IPV6=1 ;;
     --net-dereg) NETDEREG=1 ;;
+    --core-udp) CORE_TLS=0 ;;
     --out) OUT=${2:?}; shift ;;
     --timeout) TMO=${2:?}; shift ;;
     --no-build) BUILD_IT=0 ;;
@@ -137,7 +145,7 @@ if [ "$BUILD_IT" = 1 ]; then
     fi
     make -s BUILD="$BUILD" examples "$BUILD/imssec" || exit 1
 fi
-for p in ue pcscf scscf imssec; do
+for p in ue pcscf scscf imssec mkcert; do
     [ -x "$BUILD/$p" ] || { echo "FAILED: $BUILD/$p was not built"; exit 1; }
 done
 
@@ -285,6 +293,7 @@ if [ "$RESTART" != 0 ]; then
 fi
 rm -f "$OUT/demo.pcap" "$OUT/esp_sa" "$OUT/esp_keys" "$OUT/ladder.txt" "$OUT"/rc.* "$OUT/tshark.txt" \
     "$OUT/demo-srtp-decrypted.pcap"
+rm -rf "$OUT/tls"
 PCAP="$OUT/demo.pcap" ESPSA="$OUT/esp_sa" ESPKEYS="$OUT/esp_keys"
 
 UE_ARGS=(--transport "$TRANSPORT") PC_ARGS=() SC_ARGS=() IN_NET=() IN_UE=() MODNAME=UDP-enc-tun
@@ -330,6 +339,20 @@ if [ "$MODE" = transport ]; then
     UE_ARGS+=(--ip $UE_IP --pcscf-ip $NET_IP --mode transport)
 fi
 [ -n "$POLICY" ] && PC_ARGS+=(--policy "$POLICY")
+# The core hop over TLS (TS 33.203 6.5): a test CA and one certificate per
+# CSCF, made at run time; each CSCF's list of interworking partners names
+# the other.  The P-CSCF logs the master secret for Wireshark.
+TLSD="$OUT/tls" KEYLOG="$OUT/tls/keylog"
+if [ "$CORE_TLS" = 1 ]; then
+    mkdir -p "$TLSD"
+    "$BUILD/mkcert" "$TLSD" ca=demo-ca pcscf=pcscf.ims.example.net@demo-ca \
+        scscf=scscf.ims.example.net@demo-ca >"$TLSD/mkcert.log" 2>&1 ||
+        { echo "FAILED: mkcert: $(tail -n 1 "$TLSD/mkcert.log")"; exit 1; }
+    PC_ARGS+=(--core-tls --ca "$TLSD/demo-ca.crt" --cert "$TLSD/pcscf.crt" --key "$TLSD/pcscf.key"
+        --partners scscf.ims.example.net --tls-keylog "$KEYLOG")
+    SC_ARGS+=(--core-tls --ca "$TLSD/demo-ca.crt" --cert "$TLSD/scscf.crt" --key "$TLSD/scscf.key"
+        --partners pcscf.ims.example.net)
+fi
 [ -n "$CONF" ] && PC_ARGS+=(--confidentiality "$CONF")
 # Sync failure: the ISIM has already accepted SQN 0x100000 (SEQ 0x8000),
 # the HSS is at 0x20: its next vector is stale and the UE answers with AUTS.
@@ -369,7 +392,7 @@ run_flow() {
     done
 }
 
-echo "== imssec demo: mode=$MODE transport=$TRANSPORT ipv6=$IPV6 policy=${POLICY:-default} sync-failure=$SYNC wrong-key=$WRONG net-dereg=$NETDEREG"
+echo "== imssec demo: mode=$MODE transport=$TRANSPORT ipv6=$IPV6 policy=${POLICY:-default} sync-failure=$SYNC wrong-key=$WRONG net-dereg=$NETDEREG core=$([ "$CORE_TLS" = 1 ] && echo tls || echo udp)"
 if [ "$MODE" = transport ]; then
     echo "   UE $UE_IP (netns $NS_UE) -- P-CSCF $NET_IP port 5060 -- S-CSCF/HSS $NET_IP port 5070 (netns $NS_NET)"
     echo "   --> unprotected SIP   ==> ESP (transport mode, IP protocol 50)   SA+/SA- SA created/deleted   (SIP over $TRANSPORT)"
@@ -392,6 +415,7 @@ note_fail() { [ -n "$FIRST_FAIL" ] || FIRST_FAIL="$1"; echo "  missing or failed
 
 if [ "$WRONG" = 1 ]; then
     need="register-challenge aka-network-failure registration-refused pcscf-refused"
+    [ "$CORE_TLS" = 1 ] && need="$need pcscf-core-tls scscf-core-tls"
 else
     need="pcscf-negotiate pcscf-keys register-challenge aka sa-created pcscf-security-verify
           pcscf-security-client pcscf-protected-register scscf-auth register ue-message
@@ -412,6 +436,7 @@ else
     fi
     [ "$SYNC" = 1 ] && need="$need aka-sync-failure hss-resync aka-resync"
     [ "$TRANSPORT" = tcp ] && need="$need tcp-close"
+    [ "$CORE_TLS" = 1 ] && need="$need pcscf-core-tls scscf-core-tls"
 fi
 for step in $need; do
     grep -q "| VERIFIED $step:" "$L" || note_fail "$step"
@@ -503,6 +528,21 @@ capture_media() {
 if command -v tshark >/dev/null 2>&1 && [ -s "$PCAP" ]; then
     TS=(-o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE)
     while IFS= read -r line; do TS+=(-o "uat:esp_sa:$line"); done <"$ESPSA"
+    if [ "$CORE_TLS" = 1 ]; then
+        # The core hop: TLS records on TCP 5070 and no SIP in clear on it;
+        # with the P-CSCF's key log Wireshark decrypts the SIP inside
+        TLSOPT=(-d tcp.port==5070,tls -d tls.port==5070,sip)
+        nrec=$(tshark -r "$PCAP" "${TLSOPT[@]}" -Y 'tcp.port == 5070 && tls.record' -T fields -e frame.number 2>/dev/null | grep -c .)
+        nclear=$(tshark -r "$PCAP" -Y 'tcp.port == 5070 && sip' -T fields -e frame.number 2>/dev/null | grep -c .)
+        ntls=$(tshark -r "$PCAP" "${TLSOPT[@]}" -o "tls.keylog_file:$KEYLOG" -Y 'tcp.port == 5070 && tls && sip' \
+            -T fields -e frame.number 2>/dev/null | grep -c .)
+        if [ "$nrec" -gt 0 ] && [ "$nclear" = 0 ] && [ "$ntls" -gt 0 ]; then
+            echo "  VERIFIED capture-core-tls: $nrec TLS frames on the P-CSCF <-> S-CSCF hop (TCP 5070), no SIP in clear there; with $KEYLOG Wireshark decrypted $ntls SIP messages inside TLS"
+        else
+            note_fail "capture-core-tls (tshark: $nrec TLS frames on TCP 5070, $nclear SIP in clear, $ntls decrypted with the key log)"
+        fi
+        TS+=("${TLSOPT[@]}" -o "tls.keylog_file:$KEYLOG")
+    fi
     echo "  tshark, decrypting $PCAP with $ESPSA: SIP requests carried inside ESP"
     tshark -r "$PCAP" "${TS[@]}" -Y 'esp && sip.Method' -T fields -e esp.spi -e esp.icv_good \
         -e sip.Request-Line 2>/dev/null >"$OUT/tshark.txt"
@@ -540,7 +580,7 @@ if command -v tshark >/dev/null 2>&1 && [ -s "$PCAP" ]; then
 else
     echo "  (tshark not installed: open $PCAP in Wireshark with $ESPSA as its ESP SA table)"
 fi
-echo "  files: $L, $PCAP, $ESPKEYS, $ESPSA${DECRYPTED:+, $DECRYPTED}"
+echo "  files: $L, $PCAP, $ESPKEYS, $ESPSA${DECRYPTED:+, $DECRYPTED}$([ "$CORE_TLS" = 1 ] && echo ", $TLSD/")"
 
 if [ -z "$FIRST_FAIL" ]; then
     if [ "$WRONG" = 1 ]; then

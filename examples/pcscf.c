@@ -7,6 +7,8 @@
  *       or ESP over IP (protocol 50) with --mode transport (clause 6.3)
  *       inside the SAs SIP over UDP or TCP, on the ports 7.1 gives each
  *   P-CSCF :6060 <--plain SIP over UDP-->  S-CSCF
+ *       or with --core-tls SIP over TLS (RFC 3261, TS 33.203 6.5; tls_link.h):
+ *       the S-CSCF's certificate is checked against --ca and --partners
  *
  * The registration goes through the library's one-call steps:
  *   SM1   imssec_sa_pcscf_register(): NAT detection (M.7.2), the choice from
@@ -42,6 +44,7 @@
 #include "sip.h"
 #include "sip_io.h"
 #include "state_file.h"
+#include "tls_link.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +57,8 @@ static const char usage[] =
     "             [--policy hmac-sha-1-96/aes-cbc,hmac-sha-1-96/des-ede3-cbc,...]\n"
     "             [--confidentiality supported|required|never] [--pcap FILE]\n"
     "             [--esp-keys FILE] [--state FILE] [--timeout-ms 30000] [--keep-running]\n"
+    "             [--core-tls --ca FILE --cert FILE --key FILE --partners NAME,...\n"
+    "              [--tls-keylog FILE]]\n"
     "A P-CSCF (see the comment at the top of pcscf.c).  It takes SIP over UDP and\n"
     "TCP, unprotected on --port and inside the SAs.\n"
     "  --state FILE  restart without loss: after every change the SA table (with its\n"
@@ -62,11 +67,21 @@ static const char usage[] =
     "                as it holds the keys); at start-up an existing FILE is restored\n"
     "                (a corrupt or truncated one is refused)\n"
     "  --keep-running  do not stop when the UEs de-register or are refused: serve\n"
-    "                  registrations until --timeout-ms (for a long-running UE)\n";
+    "                  registrations until --timeout-ms (for a long-running UE)\n"
+    "  --core-tls      the hop to the S-CSCF over TLS (RFC 3261; TS 33.203 6.5) to\n"
+    "                  --scscf-ip:--scscf-port (TCP) instead of UDP from --core-port\n"
+    "  --ca FILE       PEM CA certificate(s) the S-CSCF's certificate must chain to\n"
+    "  --cert FILE     our PEM certificate (the S-CSCF requires one)\n"
+    "  --key FILE      its PEM private key\n"
+    "  --partners L    the interworking partners: comma-separated domain names; a\n"
+    "                  certificate with no name on the list ends the connection\n"
+    "  --tls-keylog F  append the TLS master secrets to F (NSS key log, Wireshark)\n";
 
 static const char *const known[] = {"ip",     "port",   "encap-port", "core-port", "scscf-ip",
                                     "scscf-port", "mode", "policy", "confidentiality", "pcap",
-                                    "esp-keys", "timeout-ms", "state", "keep-running!", NULL};
+                                    "esp-keys", "timeout-ms", "state", "keep-running!",
+                                    "core-tls!", "ca", "cert", "key", "partners", "tls-keylog",
+                                    NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
@@ -74,6 +89,9 @@ static imssec_addr my_ip, scscf_ip;
 static unsigned core_port, scscf_port;
 static int keep_running; /* --keep-running: serve until --timeout-ms */
 static int core_chan;
+static int core_tls; /* --core-tls: the S-CSCF link is core_conn */
+static tls_link core_link;
+static tls_conn core_conn;
 static sio S;
 static ex_dp DP;
 static imssec_secagree_pair policy_pairs[8];
@@ -274,8 +292,10 @@ static void forward_to_scscf(const sip_msg *m, const sio_from *in, const char *i
     sip_b_init(&b);
     sip_b_add(&b, "%.*s %.*s SIP/2.0\r\n", (int)m->method.n, m->method.p, (int)m->uri.n,
               m->uri.p);
-    sip_b_add(&b, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", addr_text(&my_ip, 1, h), core_port,
-              branch);
+    /* over TLS: RFC 3261 18 transport TLS; alias (RFC 5923): the S-CSCF
+     * sends its requests back on this connection */
+    sip_b_add(&b, "Via: SIP/2.0/%s %s:%u;branch=%s%s\r\n", core_tls ? "TLS" : "UDP",
+              addr_text(&my_ip, 1, h), core_port, branch, core_tls ? ";alias" : "");
     for (i = 0; i < m->nhdrs; i++) {
         const sip_hdr *hd = &m->hdrs[i];
         if (sip_name_is(hd->name, "Via") && first_via) {
@@ -311,8 +331,8 @@ static void forward_to_scscf(const sip_msg *m, const sio_from *in, const char *i
         }
     }
     if (is_register)
-        sip_b_add(&b, "Path: <sip:term@%s:%u;lr>\r\nSupported: path\r\n", addr_text(&my_ip, 1, h),
-                  core_port);
+        sip_b_add(&b, "Path: <%s:term@%s:%u;lr>\r\nSupported: path\r\n", core_tls ? "sips" : "sip",
+                  addr_text(&my_ip, 1, h), core_port);
     if (!body)
         body = &m->body;
     sip_b_end(&b, body->p, body->n);
@@ -329,7 +349,16 @@ static void forward_to_scscf(const sip_msg *m, const sio_from *in, const char *i
         if (in->kind == SIO_PROT && !is_register)
             t->pending = imssec_sa_txn_begin(&sat, in->sa) == IMSSEC_OK;
     }
-    sio_send_unprotected(&S, core_chan, &scscf_ip, scscf_port, b.p, b.n);
+    if (sio_send_unprotected(&S, core_chan, &scscf_ip, scscf_port, b.p, b.n) != 0 && t &&
+        in->kind == SIO_UNPROT) {
+        /* no hop to the S-CSCF (e.g. its TLS certificate refused, 6.5):
+         * RFC 3261 16.9, a transport error is a 503 */
+        sip_buf r;
+        tx_done(t);
+        sip_b_response(&r, m, 503, "Service Unavailable", "pcscf");
+        sip_b_end(&r, NULL, 0);
+        reply_to_ue(in, 0, &r);
+    }
 }
 
 /* ---- SM1 ----------------------------------------------------------------------------- */
@@ -1332,12 +1361,27 @@ int main(int argc, char **argv)
     S.dropped = on_dropped;
     sio_add_udp(&S, net_udp(&my_ip, my_port), 0);
     sio_add_listener(&S, net_tcp_listen(&my_ip, my_port));
-    core_chan = sio_add_udp(&S, net_udp(&my_ip, core_port), 1);
+    core_tls = arg_flag(argc, argv, "core-tls");
+    if (core_tls) {
+        tls_link_cfg tc = {0, "S-CSCF", "pcscf-core-tls", NULL, NULL, NULL, NULL, NULL};
+        tc.ca = arg_str(argc, argv, "ca", NULL);
+        tc.cert = arg_str(argc, argv, "cert", NULL);
+        tc.key = arg_str(argc, argv, "key", NULL);
+        tc.partners = arg_str(argc, argv, "partners", NULL);
+        tc.keylog = arg_str(argc, argv, "tls-keylog", NULL);
+        tls_link_init(&core_link, &tc);
+        core_chan = tls_sio_core(&S, &core_link, &core_conn, &my_ip, &scscf_ip, scscf_port);
+    } else {
+        core_chan = sio_add_udp(&S, net_udp(&my_ip, core_port), 1);
+    }
     if (state_path && state_load() != 0)
         return 2; /* nothing served from a state that does not restore */
-    ladder("P-CSCF ready: SIP %s:%u UDP+TCP (unprotected: REGISTER only), %s, core :%u, policy %s",
+    ladder("P-CSCF ready: SIP %s:%u UDP+TCP (unprotected: REGISTER only), %s, core %s :%u%s%s, "
+           "policy %s",
            addr_text(&my_ip, 1, hb), my_port,
-           transport_mode ? "ESP (IP protocol 50)" : "ESP-in-UDP :4500", core_port, pol_text);
+           transport_mode ? "ESP (IP protocol 50)" : "ESP-in-UDP :4500",
+           core_tls ? "TLS to" : "UDP", core_tls ? scscf_port : core_port,
+           core_tls ? ", partners " : "", core_tls ? core_link.cfg.partners : "", pol_text);
     if (!transport_mode && DP.local_port != 4500)
         ladder("    (ESP-in-UDP on :%u: TS 33.203 M.7.1 says 4500)", DP.local_port);
     deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
@@ -1372,6 +1416,10 @@ int main(int argc, char **argv)
         state_save(); /* after each message: the SAs, the states, the sequence numbers */
     }
     call_alg_end(&alg, NULL);
+    if (core_tls) {
+        tls_conn_close(&core_conn, "the P-CSCF exits");
+        tls_link_free(&core_link);
+    }
     DP.why = "P-CSCF exits";
     imssec_sa_table_wipe(&sat);
     if (esp_sa_file)

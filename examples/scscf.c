@@ -23,7 +23,13 @@
  * or the UE's "no call: ..." MESSAGE) the registrar ends the registration
  * with a reg-event NOTIFY (RFC 3680) sent along the Path.
  *
- * Only imssec.h (aka/ digest and Milenage) plus POSIX sockets.
+ * With --core-tls the P-CSCF's hop is SIP over TLS (RFC 3261, TS 33.203
+ * 6.5; tls_link.h) on TCP --port instead of UDP: the P-CSCF's client
+ * certificate is required and checked against --ca and --partners, and
+ * requests to the UE go back on the P-CSCF's connection (its Via alias).
+ *
+ * Only imssec.h (aka/ digest and Milenage) plus POSIX sockets (and
+ * mbedTLS's TLS for --core-tls).
  */
 #include "../imssec.h"
 #include "call.h"
@@ -31,6 +37,7 @@
 #include "net.h"
 #include "pcap.h"
 #include "sip.h"
+#include "tls_link.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,15 +48,26 @@ static const char usage[] =
     "             [--impi alice@ims.example.net[,IMPI...]] [--realm ims.example.net]\n"
     "             [--sqn N] [--ind-bits 5] [--ind 0] [--expires 600] [--pcap FILE]\n"
     "             [--net-dereg] [--timeout-ms 30000] [--keep-running]\n"
+    "             [--core-tls --ca FILE --cert FILE --key FILE --partners NAME,...\n"
+    "              [--tls-keylog FILE]]\n"
     "An S-CSCF with a built-in HSS (see the comment at the top of scscf.c).\n"
     "  --expires     the longest registration it grants (RFC 3261 10.3 item 7: a\n"
     "                shorter one than asked is granted in the 200 OK's Contact)\n"
     "  --timeout-ms  how long it waits for the flow to finish\n"
-    "  --keep-running  do not stop when the UE de-registers: serve until --timeout-ms\n";
+    "  --keep-running  do not stop when the UE de-registers: serve until --timeout-ms\n"
+    "  --core-tls      SIP from the P-CSCF over TLS on TCP --port (RFC 3261; TS 33.203\n"
+    "                  6.5) instead of UDP; a client certificate is required\n"
+    "  --ca FILE       PEM CA certificate(s) the P-CSCF's certificate must chain to\n"
+    "  --cert FILE     our PEM server certificate\n"
+    "  --key FILE      its PEM private key\n"
+    "  --partners L    the interworking partners: comma-separated domain names; a\n"
+    "                  client certificate with no name on the list ends the connection\n"
+    "  --tls-keylog F  append the TLS master secrets to F (NSS key log, Wireshark)\n";
 
 static const char *const known[] = {"listen-ip", "port", "k", "op", "opc", "impi", "realm",
                                     "sqn", "ind-bits", "ind", "expires", "pcap",
-                                    "timeout-ms", "keep-running!", "net-dereg!", NULL};
+                                    "timeout-ms", "keep-running!", "net-dereg!", "core-tls!",
+                                    "ca", "cert", "key", "partners", "tls-keylog", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
@@ -141,10 +159,72 @@ static int fd;
 static imssec_addr my_ip;
 static unsigned my_port;
 
+/* --core-tls: the listening socket, the P-CSCF's connections, the one the
+ * message in hand came on (its responses go back on it, RFC 3261 18.2.2) */
+#define CORE_CONNS 4
+static int core_tls, core_lfd = -1;
+static tls_link core_link;
+static tls_conn core_conn[CORE_CONNS];
+static tls_conn *core_cur;
+/* RFC 5923: the sent-by of a request's top Via with ;alias names its
+ * connection (the P-CSCF's Path points there) */
+static struct {
+    int set;
+    imssec_addr ip;
+    unsigned port;
+} core_alias[CORE_CONNS];
+
+static void core_alias_learn(const sip_msg *m)
+{
+    sip_str v, a;
+    sip_via via;
+    int i = core_cur ? (int)(core_cur - core_conn) : -1;
+    if (i < 0 || !m->is_request || !sip_get(m, "Via", 0, &v) || !sip_param(v, "alias", &a) ||
+        sip_via_parse(v, &via) != 0 ||
+        imssec_addr_parse(imssec_cstr(via.host), &core_alias[i].ip) != IMSSEC_OK)
+        return;
+    if (!core_alias[i].set) {
+        char t[IMSSEC_ADDR_TEXT_MAX + 1];
+        ladder("    the TLS connection from %s:%u is the way to %s:%u (Via alias, RFC 5923)",
+               addr_text(&core_cur->peer, 1, t), core_cur->pport, via.host, via.port);
+    }
+    core_alias[i].port = via.port;
+    core_alias[i].set = 1;
+}
+
+/* The connection for a message to ip:port: the one aliased to it, else
+ * the one the message in hand came on, else the last one up. */
+static tls_conn *core_pick(const imssec_addr *ip, unsigned port)
+{
+    int i;
+    for (i = 0; i < CORE_CONNS; i++)
+        if (core_conn[i].up && core_alias[i].set && core_alias[i].port == port &&
+            imssec_addr_equal(&core_alias[i].ip, ip))
+            return &core_conn[i];
+    if (core_cur && core_cur->up)
+        return core_cur;
+    for (i = CORE_CONNS - 1; i >= 0; i--)
+        if (core_conn[i].up)
+            return &core_conn[i];
+    return NULL;
+}
+
 
 static void send_to(const imssec_addr *ip, unsigned port, const sip_buf *b)
 {
     char first[128], t[IMSSEC_ADDR_TEXT_MAX + 1];
+    if (core_tls) {
+        tls_conn *c = core_pick(ip, port);
+        if (!c) {
+            verify(0, "scscf-core-tls", "no TLS connection to the P-CSCF: %s not sent",
+                   sip_first_line(b->p, b->n, first, sizeof first));
+            return;
+        }
+        ladder("%-40s --> %s:%u, TLS", sip_first_line(b->p, b->n, first, sizeof first),
+               addr_text(&c->peer, 1, t), c->pport);
+        (void)tls_conn_write(c, b->p, b->n); /* it captures the records */
+        return;
+    }
     ladder("%-40s --> %s:%u", sip_first_line(b->p, b->n, first, sizeof first),
            addr_text(ip, 1, t), port);
     pcap_udp(&my_ip, my_port, ip, port, b->p, b->n);
@@ -390,7 +470,8 @@ static void request_to_ue(const char *text, int notify)
     sip_token(callid, 16);
     sip_b_init(&b);
     sip_b_add(&b, "%s %s SIP/2.0\r\n", notify ? "NOTIFY" : "MESSAGE", hss->contact);
-    sip_b_add(&b, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", addr_text(&my_ip, 1, h), my_port, branch);
+    sip_b_add(&b, "Via: SIP/2.0/%s %s:%u;branch=%s\r\n", core_tls ? "TLS" : "UDP",
+              addr_text(&my_ip, 1, h), my_port, branch);
     sip_b_add(&b, "Max-Forwards: 70\r\n");
     sip_b_add(&b, "Route: <%s>\r\n", hss->path);
     sip_b_add(&b, "From: <sip:service@%s>;tag=%s\r\n", hss->realm, tag);
@@ -532,6 +613,52 @@ static void on_response(const sip_msg *rsp)
     ladder("response for an unknown transaction ignored");
 }
 
+/* --core-tls: the next SIP message from one of the P-CSCF's connections
+ * (accepting and shaking hands meanwhile; the callee's media too), within
+ * wait_ms.  Its length, or 0. */
+static long core_next(char *buf, size_t cap, uint64_t wait_ms, imssec_addr *src, unsigned *sport)
+{
+    int fds[2 + CORE_CONNS], who[2 + CORE_CONNS], nf = 0, i, k;
+    size_t n;
+    for (i = 0; i < CORE_CONNS; i++) /* a message already buffered */
+        if (core_conn[i].up && tls_conn_next(&core_conn[i], 0, buf, cap, &n) == 1)
+            goto got;
+    fds[nf] = core_lfd, who[nf++] = -1;
+    if (callee.active)
+        fds[nf] = callee.ep.fd, who[nf++] = -2;
+    for (i = 0; i < CORE_CONNS; i++)
+        if (core_conn[i].up)
+            fds[nf] = core_conn[i].fd, who[nf++] = i;
+    k = net_wait(fds, nf, (int)wait_ms);
+    if (k < 0)
+        return 0;
+    if (who[k] == -2) {
+        callee_media();
+        return 0;
+    }
+    if (who[k] == -1) {
+        for (i = 0; i < CORE_CONNS && core_conn[i].up; i++)
+            ;
+        if (i == CORE_CONNS) {
+            tls_conn spare; /* no room: refused after the handshake */
+            if (tls_conn_accept(&core_link, &spare, core_lfd) == 0)
+                tls_conn_close(&spare, "no room for another connection");
+            return 0;
+        }
+        core_alias[i].set = 0;
+        (void)tls_conn_accept(&core_link, &core_conn[i], core_lfd);
+        return 0;
+    }
+    i = who[k];
+    if (tls_conn_next(&core_conn[i], 1, buf, cap, &n) != 1)
+        return 0;
+got:
+    core_cur = &core_conn[i];
+    *src = core_cur->peer;
+    *sport = core_cur->pport;
+    return (long)n;
+}
+
 int main(int argc, char **argv)
 {
     uint8_t k[16], op[16], buf[SIP_MAX_MSG + 1];
@@ -564,7 +691,22 @@ int main(int argc, char **argv)
     max_expires = (unsigned)arg_num(argc, argv, "expires", 600);
     if (pcap)
         pcap_open(pcap);
-    fd = net_udp(&my_ip, my_port);
+    core_tls = arg_flag(argc, argv, "core-tls");
+    if (core_tls) {
+        tls_link_cfg tc = {1, "P-CSCF", "scscf-core-tls", NULL, NULL, NULL, NULL, NULL};
+        tc.ca = arg_str(argc, argv, "ca", NULL);
+        tc.cert = arg_str(argc, argv, "cert", NULL);
+        tc.key = arg_str(argc, argv, "key", NULL);
+        tc.partners = arg_str(argc, argv, "partners", NULL);
+        tc.keylog = arg_str(argc, argv, "tls-keylog", NULL);
+        tls_link_init(&core_link, &tc);
+        for (i = 0; i < CORE_CONNS; i++)
+            core_conn[i].fd = -1;
+        fd = -1;
+        core_lfd = net_tcp_listen(&my_ip, my_port);
+    } else {
+        fd = net_udp(&my_ip, my_port);
+    }
     {
         /* --impi a,b,c: more subscribers, the same K, OP and SQN */
         static char all[sizeof hss->impi];
@@ -583,8 +725,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "scscf: --impi is empty\n");
             return 2;
         }
-        ladder("HSS/S-CSCF ready on %s:%u for %s (SQN=0x%012llx, IND %u bits)",
-               addr_text(&my_ip, 1, h), my_port, all, (unsigned long long)hss->sqn,
+        ladder("HSS/S-CSCF ready on %s:%u%s%s for %s (SQN=0x%012llx, IND %u bits)",
+               addr_text(&my_ip, 1, h), my_port, core_tls ? " TLS, partners " : "",
+               core_tls ? core_link.cfg.partners : "", all, (unsigned long long)hss->sqn,
                hss->ind_bits);
     }
     deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
@@ -602,7 +745,11 @@ int main(int argc, char **argv)
                    keep_running ? "--timeout-ms reached" : "timed out waiting for the flow to finish");
             break;
         }
-        {
+        if (core_tls) {
+            n = core_next((char *)buf, sizeof buf, deadline - now, &src, &sport);
+            if (n <= 0)
+                continue;
+        } else {
             int fds[2] = {fd, callee.active ? callee.ep.fd : -1};
             int k = net_wait(fds, callee.active ? 2 : 1, (int)(deadline - now));
             if (k == 1) {
@@ -616,6 +763,8 @@ int main(int argc, char **argv)
             ladder("dropped a datagram that is not SIP from %s:%u", addr_text(&src, 1, h), sport);
             continue;
         }
+        if (core_tls)
+            core_alias_learn(&m);
         if (!m.is_request) {
             on_response(&m);
             if (dereg_done)
@@ -654,6 +803,11 @@ int main(int argc, char **argv)
     for (i = 0; i < MAX_TX; i++)
         if (tx[i].used)
             verify(0, "network-message-answered", "MESSAGE \"%s\" never answered", tx[i].what);
+    if (core_tls) {
+        for (i = 0; i < CORE_CONNS; i++)
+            tls_conn_close(&core_conn[i], "the S-CSCF exits");
+        tls_link_free(&core_link);
+    }
     for (i = 0; i < MAX_SUBS; i++) {
         imssec_milenage_wipe(&subs[i].mil);
         imssec_wipe(&subs[i].av, sizeof subs[i].av);

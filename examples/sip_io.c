@@ -159,6 +159,25 @@ int sio_add_stream(sio *s, int fd, const imssec_addr *peer, unsigned peer_port)
     return i;
 }
 
+int sio_add_core_stream(sio *s, const sio_stream_ops *ops, void *user)
+{
+    int i;
+    for (i = 0; i < SIO_CHANS; i++) {
+        sio_chan *c = &s->chan[i];
+        if (c->kind != SIO_CH_FREE)
+            continue;
+        memset(c, 0, sizeof *c);
+        c->kind = SIO_CH_TCP;
+        c->fd = -1;
+        c->core = 1;
+        c->ops = ops;
+        c->ops_user = user;
+        return i;
+    }
+    ladder("too many connections: the S-CSCF link not added");
+    return -1;
+}
+
 int sio_add_hook(sio *s, int fd, sio_hook_fn fn, void *user)
 {
     int i = sio_chan_new(s, fd, SIO_CH_HOOK, 0);
@@ -178,6 +197,13 @@ void sio_remove_hook(sio *s, int chan)
 static void sio_chan_close(sio *s, int i, const char *why)
 {
     char t[IMSSEC_ADDR_TEXT_MAX + 1];
+    if (s->chan[i].ops) { /* kept: opened again on the next send */
+        if (s->chan[i].fd >= 0)
+            s->chan[i].ops->close(s->chan[i].ops_user, why);
+        s->chan[i].fd = -1;
+        s->chan[i].len = 0;
+        return;
+    }
     ladder("    TCP connection from %s:%u %s", addr_text(&s->chan[i].peer, 1, t),
            s->chan[i].peer_port, why);
     close(s->chan[i].fd);
@@ -218,12 +244,13 @@ static int sio_framed(sio *s, char *buf, size_t cap, size_t *len, sio_from *from
         if (!r)
             continue;
         memset(from, 0, sizeof *from);
-        from->kind = SIO_UNPROT;
+        from->kind = c->core ? SIO_CORE : SIO_UNPROT;
         from->transport = IMSSEC_TRANSPORT_TCP;
         from->src = c->peer;
         from->sport = c->peer_port;
         from->chan = i;
-        sio_show(s, 0, 0, buf, *len, "unprotected, TCP");
+        if (!c->core)
+            sio_show(s, 0, 0, buf, *len, "unprotected, TCP");
         return 1;
     }
     for (i = 0; i < TL_MAX_CONN; i++) {
@@ -323,6 +350,16 @@ static int sio_chan_in(sio *s, int i, char *buf, size_t cap, size_t *len, sio_fr
         return 0;
     }
     if (c->kind == SIO_CH_TCP) {
+        if (c->ops) {
+            n = c->ops->read(c->ops_user, c->buf + c->len, sizeof c->buf - c->len);
+            if (n < 0) {
+                c->fd = -1; /* closed by ops */
+                c->len = 0;
+            } else {
+                c->len += (size_t)n;
+            }
+            return 0;
+        }
         n = net_recvfrom(c->fd, c->buf + c->len, sizeof c->buf - c->len, NULL, NULL);
         if (n <= 0) {
             sio_chan_close(s, i, "closed by the peer");
@@ -369,6 +406,15 @@ int sio_recv(sio *s, int timeout_ms, char *buf, size_t cap, size_t *len, sio_fro
         uint64_t now = net_now_ms(), next = end, t;
         if (sio_framed(s, buf, cap, len, from))
             return 1;
+        for (i = 0, k = 0; i < SIO_CHANS; i++) {
+            sio_chan *c = &s->chan[i];
+            if (c->ops && c->fd >= 0 && c->len < sizeof c->buf && c->ops->pending(c->ops_user)) {
+                (void)sio_chan_in(s, i, buf, cap, len, from); /* no fd event will come for it */
+                k = 1;
+            }
+        }
+        if (k)
+            continue;
         if (now >= end)
             return 0;
         /* the timers: SA lifetimes and NAT keepalives (sa/), the TCP's */
@@ -390,7 +436,7 @@ int sio_recv(sio *s, int timeout_ms, char *buf, size_t cap, size_t *len, sio_fro
         if (t < next)
             next = t;
         for (i = 0; i < SIO_CHANS; i++)
-            if (s->chan[i].kind != SIO_CH_FREE) {
+            if (s->chan[i].kind != SIO_CH_FREE && s->chan[i].fd >= 0) {
                 fds[nfd] = s->chan[i].fd;
                 who[nfd++] = i;
             }
@@ -483,12 +529,26 @@ int sio_send_unprotected(sio *s, int chan, const imssec_addr *dst, unsigned port
     if (chan < 0 || chan >= SIO_CHANS || s->chan[chan].kind == SIO_CH_FREE)
         return sio_fail("the unprotected connection is gone");
     c = &s->chan[chan];
+    if (c->ops && c->fd < 0 && (c->fd = c->ops->open(c->ops_user)) < 0) {
+        char first[128], why[192];
+        snprintf(why, sizeof why, "no %s connection to the S-CSCF: %s not sent", c->ops->name,
+                 sip_first_line(msg, n, first, sizeof first));
+        return sio_fail(why);
+    }
     if (c->core) {
         char first[128];
-        ladder("--> %-40s to S-CSCF", sip_first_line(msg, n, first, sizeof first));
+        ladder("--> %-40s to S-CSCF%s%s", sip_first_line(msg, n, first, sizeof first),
+               c->ops ? ", " : "", c->ops ? c->ops->name : "");
     } else {
         const char *how = c->kind == SIO_CH_TCP ? "unprotected, TCP" : "unprotected";
         sio_show(s, 1, 0, msg, n, how);
+    }
+    if (c->ops) { /* it captures what goes on the wire itself */
+        if (c->ops->write(c->ops_user, msg, n) != 0) {
+            c->fd = -1;
+            return sio_fail("the TLS connection to the S-CSCF is gone");
+        }
+        return 0;
     }
     if (c->kind == SIO_CH_TCP) {
         pcap_tcp(&c->local, c->local_port, &c->peer, c->peer_port, c->tx + 1, c->rx + 1, msg, n);

@@ -4,7 +4,8 @@
  *   unprotected   UDP datagrams and kernel TCP streams on ordinary sockets:
  *                 the REGISTER exchange before the SAs exist, the messages
  *                 TS 33.203 7.1 items 3 and 4 allow without protection, and
- *                 the P-CSCF's link to the S-CSCF;
+ *                 the P-CSCF's link to the S-CSCF (UDP, or a TLS stream of
+ *                 tls_link.h through sio_stream_ops);
  *   protected     over the SAs through ipsec.h: over UDP one SIP message
  *                 per ESP packet; over TCP a byte stream of the user-space
  *                 TCP (tcp_lite.h), one connection per pair of SAs.
@@ -49,8 +50,25 @@ enum sio_chan_kind { SIO_CH_FREE = 0, SIO_CH_UDP, SIO_CH_TCP, SIO_CH_LISTEN, SIO
  * with the others and calls this when it is readable. */
 typedef void (*sio_hook_fn)(void *user, int fd);
 
+/* A stream of the S-CSCF link that is not a plain socket (TLS,
+ * tls_link.h): the channel keeps it while it is down and opens it again
+ * when a message is sent.  open: the connected fd or -1 (it said why);
+ * read: >0 bytes, 0 nothing yet, -1 gone; pending: bytes it holds that
+ * read() gives without the fd being readable (TLS records already
+ * decrypted); write: 0 or -1; close: why. */
+typedef struct sio_stream_ops {
+    int (*open)(void *user);
+    long (*read)(void *user, char *buf, size_t cap);
+    size_t (*pending)(void *user);
+    int (*write)(void *user, const char *p, size_t n);
+    void (*close)(void *user, const char *why);
+    const char *name; /* for the ladder: "TLS" */
+} sio_stream_ops;
+
 typedef struct sio_chan {
     int kind;                /* enum sio_chan_kind */
+    const sio_stream_ops *ops; /* SIO_CH_TCP: not a plain socket (fd -1 while down) */
+    void *ops_user;
     int fd, core;
     imssec_addr local, peer; /* TCP: the two ends */
     unsigned local_port, peer_port;
@@ -87,6 +105,8 @@ void sio_init(sio *s, int role, imssec_sa_table *t, ex_dp *dp, const imssec_io *
 int sio_add_udp(sio *s, int fd, int core);
 int sio_add_listener(sio *s, int fd);
 int sio_add_stream(sio *s, int fd, const imssec_addr *peer, unsigned peer_port);
+/* The S-CSCF link as a stream of ops (core; opened on the first send). */
+int sio_add_core_stream(sio *s, const sio_stream_ops *ops, void *user);
 /* Poll fd in sio_recv() too and call fn(user, fd) when it is readable (the
  * socket stays the caller's); sio_remove_hook() stops that.  Returns the
  * channel or -1. */

@@ -6,6 +6,7 @@
 #      no allocator, stdio, clock or RNG referenced
 #   4. the matrix: {gcc, clang} x {ASan+UBSan, -O2} x {mbedTLS 2.28, 3.6},
 #      each running the unit/vector tests and replaying every fuzz corpus;
+#      the examples built with clang against both mbedTLS (gcc: in step 6);
 #      valgrind over the default cell; -m32 (run under qemu-i386); the dist
 #      two-file drop; the reduced configurations
 #   5. CLI golden files (test/cli/*.t)
@@ -130,6 +131,17 @@ cell() {
     done
 }
 
+# examples_build NAME MAKEVARS...: `make examples` (-Werror) in build/t/examples-NAME.
+examples_build() {
+    local name=$1; shift
+    if make -s -j2 examples BUILD="build/t/examples-$name" "$@" >"$LOG/examples-$name.log" 2>&1; then
+        pass "examples: build ($name)"
+    else
+        fail "examples: build ($name) failed (see $LOG/examples-$name.log)"
+        tail -n 15 "$LOG/examples-$name.log"
+    fi
+}
+
 section "matrix"
 MB2=(MBEDTLS_CFLAGS= MBEDTLS_LIBS=-lmbedcrypto)
 MB3V=(MBEDTLS_CFLAGS="$MB3_CFLAGS" MBEDTLS_LIBS="$MB3_LIBS")
@@ -138,11 +150,15 @@ if [ -z "${IMSSEC_QUICK:-}" ]; then
     cell gcc-asan-mbedtls2 CC=gcc OPT="-O1 -g" SAN="$ASAN" "${MB2[@]}"
     cell clang-O2-mbedtls2 CC=clang OPT="-O2 -g" "${MB2[@]}"
     cell clang-asan-mbedtls2 CC=clang OPT="-O1 -g" SAN="$ASAN" "${MB2[@]}"
+    examples_build clang-mbedtls2 CC=clang "${MB2[@]}"
     if [ -f "$MB3_LIBS" ]; then
         cell gcc-O2-mbedtls3 CC=gcc OPT="-O2 -g" "${MB3V[@]}"
         cell gcc-asan-mbedtls3 CC=gcc OPT="-O1 -g" SAN="$ASAN" "${MB3V[@]}"
         cell clang-O2-mbedtls3 CC=clang OPT="-O2 -g" "${MB3V[@]}"
         cell clang-asan-mbedtls3 CC=clang OPT="-O1 -g" SAN="$ASAN" "${MB3V[@]}"
+        # the examples link mbedTLS's TLS and X.509 too (examples/tls_link.c)
+        examples_build clang-mbedtls3 CC=clang "${MB3V[@]}" \
+            MBEDTLS_TLS_LIBS="$MB3/lib/x86_64-linux-gnu/libmbedtls.a $MB3/lib/x86_64-linux-gnu/libmbedx509.a"
     else
         fail "matrix: mbedTLS 3.6 was not fetched (test/deps.sh), its four cells did not run"
     fi

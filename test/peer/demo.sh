@@ -92,7 +92,7 @@ NETDEREG=("VERIFIED pcscf-net-dereg: reg-event NOTIFY passed to the UE on"
     "VERIFIED scscf-net-dereg: the UE answered the reg-event NOTIFY with 200")
 
 run default "" "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-sha-1-96/aes-cbc mod=UDP-enc-tun" "${COMMON[@]}" \
-    "${CALL[@]}"
+    "${CALL[@]}" "core=tls" "VERIFIED pcscf-core-tls:" "VERIFIED scscf-core-tls:"
 run md5-3des "--policy hmac-md5-96/des-ede3-cbc" \
     "VERIFIED pcscf-negotiate: ipsec-3gpp hmac-md5-96/des-ede3-cbc mod=UDP-enc-tun" "${COMMON[@]}"
 run sha1-null "--policy hmac-sha-1-96/null" \
@@ -164,5 +164,10 @@ run tcp-ipv6 "--transport tcp --ipv6" "NAT detected: the P-CSCF saw us as [::1]"
     "${COMMON[@]}" "${CALL[@]}"
 run tcp-wrong-key "--transport tcp --wrong-key" "VERIFIED aka-network-failure:" \
     "VERIFIED registration-refused: the network answered 403" "VERIFIED: wrong key rejected"
+
+# The P-CSCF <-> S-CSCF hop: every run above has it over TLS (the demo's
+# default, TS 33.203 6.5; its checks pcscf-core-tls, scscf-core-tls and
+# capture-core-tls); the plain UDP hop of --core-udp still works.
+run core-udp "--core-udp" "core=udp" "${COMMON[@]}" "${CALL[@]}"
 
 exit 0
