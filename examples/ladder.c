@@ -141,7 +141,13 @@ static int arg_is_flag(const char *const *known, const char *name)
     return 0;
 }
 
-void arg_check(int argc, char **argv, const char *const *known, const char *usage)
+static void arg_usage(const char *const *usage)
+{
+    for (; *usage; usage++)
+        fputs(*usage, stderr);
+}
+
+void arg_check(int argc, char **argv, const char *const *known, const char *const *usage)
 {
     int i;
     for (i = 1; i < argc; i++) {
@@ -157,12 +163,13 @@ void arg_check(int argc, char **argv, const char *const *known, const char *usag
             }
         }
         if (!ok || strcmp(argv[i], "--help") == 0) {
-            fprintf(stderr, "%s", usage);
+            arg_usage(usage);
             exit(strcmp(argv[i], "--help") == 0 ? 0 : 2);
         }
         if (!arg_is_flag(known, argv[i] + 2)) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "%s: %s needs a value\n%s", argv[0], argv[i], usage);
+                fprintf(stderr, "%s: %s needs a value\n", argv[0], argv[i]);
+                arg_usage(usage);
                 exit(2);
             }
             i++;

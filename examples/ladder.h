@@ -32,8 +32,10 @@ int verify_failures(void);
 
 /* Command lines are `--name value` pairs and `--flag`s.  arg_check exits
  * with the usage text when an argument is not in `known` (a NULL-terminated
- * list of names; a trailing '!' marks a flag). */
-void arg_check(int argc, char **argv, const char *const *known, const char *usage);
+ * list of names; a trailing '!' marks a flag).  The usage text is a
+ * NULL-terminated list of strings printed one after the other (C99 only
+ * promises string literals of 4095 bytes). */
+void arg_check(int argc, char **argv, const char *const *known, const char *const *usage);
 const char *arg_str(int argc, char **argv, const char *name, const char *def);
 unsigned long long arg_num(int argc, char **argv, const char *name, unsigned long long def);
 int arg_flag(int argc, char **argv, const char *name);

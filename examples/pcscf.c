@@ -51,7 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
+static const char *const usage[] = {
     "usage: pcscf [--ip 127.0.0.1] [--port 5060] [--encap-port 4500] [--core-port 6060]\n"
     "             [--scscf-ip 127.0.0.1] [--scscf-port 5070] [--mode udp|transport]\n"
     "             [--policy hmac-sha-1-96/aes-cbc,hmac-sha-1-96/des-ede3-cbc,...]\n"
@@ -61,6 +61,18 @@ static const char usage[] =
     "              [--tls-keylog FILE]]\n"
     "A P-CSCF (see the comment at the top of pcscf.c).  It takes SIP over UDP and\n"
     "TCP, unprotected on --port and inside the SAs.\n"
+    "  --ip, --port    its address and unprotected SIP port (UDP and TCP)\n"
+    "  --encap-port    ESP-in-UDP (Annex M; M.7.1: 4500)\n"
+    "  --scscf-ip, --scscf-port  the S-CSCF\n"
+    "  --core-port     our UDP port towards the S-CSCF (without --core-tls)\n"
+    "  --mode          udp: UDP-encapsulated tunnel mode SAs (UEs behind a NAT);\n"
+    "                  transport: transport mode over raw IP sockets (root)\n"
+    "  --policy        the acceptable alg/ealg pairs, in order of preference (7.2)\n"
+    "  --confidentiality  supported (default), required or never: whether SAs\n"
+    "                  without encryption (ealg null) are accepted / offered (7.2)\n"
+    "  --pcap          append every packet it sends to FILE (raw IP)\n"
+    "  --esp-keys      append each SA's keys as options of `imssec wireshark-esp-sa`\n"
+    "  --timeout-ms    how long it waits for the UEs' flows to finish\n"
     "  --state FILE  restart without loss: after every change the SA table (with its\n"
     "                keys), the ESP sequence state and the registrations are written\n"
     "                to FILE (atomically: FILE.tmp, fsync, rename; created mode 0600,\n"
@@ -75,7 +87,8 @@ static const char usage[] =
     "  --key FILE      its PEM private key\n"
     "  --partners L    the interworking partners: comma-separated domain names; a\n"
     "                  certificate with no name on the list ends the connection\n"
-    "  --tls-keylog F  append the TLS master secrets to F (NSS key log, Wireshark)\n";
+    "  --tls-keylog F  append the TLS master secrets to F (NSS key log, Wireshark)\n",
+    NULL};
 
 static const char *const known[] = {"ip",     "port",   "encap-port", "core-port", "scscf-ip",
                                     "scscf-port", "mode", "policy", "confidentiality", "pcap",

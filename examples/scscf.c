@@ -43,7 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
+static const char *const usage[] = {
     "usage: scscf [--listen-ip 127.0.0.1] [--port 5070] [--k HEX] [--op HEX | --opc HEX]\n"
     "             [--impi alice@ims.example.net[,IMPI...]] [--realm ims.example.net]\n"
     "             [--sqn N] [--ind-bits 5] [--ind 0] [--expires 600] [--pcap FILE]\n"
@@ -51,6 +51,15 @@ static const char usage[] =
     "             [--core-tls --ca FILE --cert FILE --key FILE --partners NAME,...\n"
     "              [--tls-keylog FILE]]\n"
     "An S-CSCF with a built-in HSS (see the comment at the top of scscf.c).\n"
+    "  --listen-ip, --port  where it takes SIP from the P-CSCF\n"
+    "  --k, --op, --opc  the subscribers' K and OP or OPc (hex; default TS 35.207 set 1)\n"
+    "  --impi        the subscribers (comma-separated IMPIs, the same K and OP)\n"
+    "  --realm       the digest realm of its challenges\n"
+    "  --sqn, --ind-bits, --ind  the HSS's SQN (SEQ || IND, TS 33.102 C.3) and the\n"
+    "                IND slot and length its vectors use\n"
+    "  --pcap        append every packet it sends to FILE (raw IP)\n"
+    "  --net-dereg   end the registration itself after the call: a reg-event NOTIFY\n"
+    "                (RFC 3680) through the P-CSCF\n"
     "  --expires     the longest registration it grants (RFC 3261 10.3 item 7: a\n"
     "                shorter one than asked is granted in the 200 OK's Contact)\n"
     "  --timeout-ms  how long it waits for the flow to finish\n"
@@ -62,7 +71,8 @@ static const char usage[] =
     "  --key FILE      its PEM private key\n"
     "  --partners L    the interworking partners: comma-separated domain names; a\n"
     "                  client certificate with no name on the list ends the connection\n"
-    "  --tls-keylog F  append the TLS master secrets to F (NSS key log, Wireshark)\n";
+    "  --tls-keylog F  append the TLS master secrets to F (NSS key log, Wireshark)\n",
+    NULL};
 
 static const char *const known[] = {"listen-ip", "port", "k", "op", "opc", "impi", "realm",
                                     "sqn", "ind-bits", "ind", "expires", "pcap",

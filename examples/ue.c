@@ -58,7 +58,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char usage[] =
+static const char *const usage[] = {
     "usage: ue [--k HEX] [--op HEX | --opc HEX] [--impi alice@ims.example.net]\n"
     "          [--impu sip:alice@ims.example.net] [--realm ims.example.net]\n"
     "          [--sqn-ms N] [--ind-bits 5] [--algs hmac-sha-1-96/aes-cbc,...]\n"
@@ -72,6 +72,7 @@ static const char usage[] =
     "A UE with a software ISIM (see the comment at the top of ue.c).\n"
     "  --k, --op, --opc  the USIM's K and OP or OPc (hex; default TS 35.207 test set 1)\n"
     "  --sqn-ms      the highest SQN the USIM has accepted (without --sqn-file)\n"
+    "  --ind-bits    the USIM's IND length (TS 33.102 C.1.2; the HSS's must match)\n"
     "  --sqn-file    keep the USIM's SQN state (SEQ_MS per IND, TS 33.102 C.1.2) in FILE:\n"
     "                read at start (if it exists), rewritten atomically after every\n"
     "                accepted challenge, so a real HSS does not see a reset USIM\n"
@@ -80,12 +81,16 @@ static const char usage[] =
     "                (TS 24.229 5.1.1.2: the home network domain); default --realm\n"
     "  --algs        the Security-Client's alg/ealg pairs, in order of preference\n"
     "  --pcscf-ip, --pcscf-port  where the unprotected REGISTER goes\n"
+    "  --encap-port  the P-CSCF's ESP-in-UDP port (M.7.1: 4500)\n"
+    "  --expect      ok, or mac-failure: the network's AUTN must fail (a wrong --k);\n"
+    "                the registration is then refused and no SA may exist\n"
+    "  --pcap        append every packet the UE sends to FILE (raw IP)\n"
     "  --expires     the registration expiry asked for (the 200 OK's is used)\n"
     "  --via-host    the host of the Via sent-by and the Contact (default: the\n"
     "                address, the public one once a NAT is seen, M.7.2)\n"
     "  --user-agent  the User-Agent header\n"
     "  --message-to  the Request-URI of the UE's MESSAGEs (default sip:service@REALM;\n"
-    "                the demo's S-CSCF echoes a text that begins with \"echo:\")\n"
+    "                the demo's S-CSCF echoes a text that begins with \"echo:\")\n",
     "  --control     after the first registration, take commands from FILE (a FIFO,\n"
     "                a file, - for standard input) instead of running the scripted\n"
     "                session; one per line:\n"
@@ -115,7 +120,8 @@ static const char usage[] =
     "  --esp-keys    append each SA's keys as options of `imssec wireshark-esp-sa`\n"
     "  --timeout-ms  how long to wait for each answer\n"
     "  --pause-after-register MS  after the first MESSAGE wait MS ms (answering the\n"
-    "                network), e.g. while a test restarts the P-CSCF (issue 13)\n";
+    "                network), e.g. while a test restarts the P-CSCF (issue 13)\n",
+    NULL};
 
 static const char *const known[] = {
     "k",          "op",          "opc",         "impi",       "impu",    "realm",
