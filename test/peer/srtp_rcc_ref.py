@@ -361,6 +361,18 @@ def scenario(rep, drv, suite, mode, rate, seq0, roc0, count, label, late=False):
               "SEQ %#06x: expected idx %#x, library %s idx %s" % (
                   (seq0 + start + bad[0]) & 0xFFFF, ref[start + bad[0]][1], res[bad[0]][0],
                   hex(res[bad[0]][1]) if res[bad[0]][1] is not None else None) if bad else "")
+    # and the library receiver's ROC / s_l after each packet equal the
+    # reference receiver's (R2, C4)
+    rr2 = Receiver(ctx, 0 if late else roc0)
+    st = []
+    for r in ref[start:]:
+        rr2.unprotect(r[0])
+        st.append((rr2.roc, rr2.s_l))
+    bad = [k for k, g in enumerate(res) if (g[3], g[4]) != st[k]]
+    rep.check("%s: library receiver's ROC and s_l follow the reference's" % label, not bad,
+              "after SEQ %#06x: library roc %d s_l %#x, reference roc %d s_l %#x" % (
+                  (seq0 + start + bad[0]) & 0xFFFF, res[bad[0]][3], res[bad[0]][4], st[bad[0]][0],
+                  st[bad[0]][1]) if bad else "")
     return pkts, ref, lib
 
 
@@ -416,6 +428,65 @@ def run(drv_path):
         r[0] == "OK" and r[1] == pk[k][1] for k, r in enumerate(res) if k >= rcc_at)
     rep.check("late joiner RCCm2 R=7: non-ROC packets before the first ROC-carrying one refused (ICV), then in sync",
               ok, str([(r[0], r[1]) for r in res]))
+
+    # C4: a receiver in sync at ROC 5 that lost more than 2^16 packets takes
+    # ROC 7 from the next ROC-carrying packet (RFC 3711 estimation alone would
+    # say ROC 5); the non-ROC packets after it follow the new ROC
+    for mode in (1, 2, 3):
+        ctx = Ctx(KEY, SALT, 10, mode, 7)
+        a = [ctx.protect_at(rtp(s), (5 << 16) | s) for s in (0x0FC, 0x0FD, 0x0FE)]
+        b = [ctx.protect_at(rtp(s), (7 << 16) | s) for s in (0x10A, 0x10B, 0x10C)]
+        res = drv.unprotect(80, mode, 7, 5, a + b)
+        exp = [(5 << 16) | s for s in (0x0FC, 0x0FD, 0x0FE)] + [(7 << 16) | s for s in (0x10A, 0x10B, 0x10C)]
+        ok = [r[0] for r in res] == ["OK"] * 6 and [r[1] for r in res] == exp and res[-1][3] == 7 and \
+            all(r[2] == rtp(x & 0xFFFF) for r, x in zip(res, exp))
+        rep.check("RCCm%d R=7: receiver at ROC 5 resynchronises on ROC_sender 7 after a > 2^16 gap" % mode, ok,
+                  str([(r[0], hex(r[1]) if r[1] else None) for r in res]))
+    # C4: a receiver told a wrong ROC (2; the sender is at 5): default-tag
+    # packets fail (R5 with ROC 2), the first ROC-carrying one resynchronises
+    ctx = Ctx(KEY, SALT, 10, 2, 7)
+    p = [ctx.protect_at(rtp(s), (5 << 16) | s) for s in range(0xFA, 0x102)]
+    res = drv.unprotect(80, 2, 7, 2, p)
+    ok = [r[0] for r in res] == ["ICV", "ICV"] + ["OK"] * 6 and all(
+        r[1] == (5 << 16) | (0xFA + k) for k, r in enumerate(res) if k >= 2)
+    rep.check("RCCm2 R=7: receiver told ROC 2 (sender 5): ICV until the first ROC-carrying packet, then ROC 5",
+              ok, str([(r[0], hex(r[1]) if r[1] else None) for r in res]))
+    # R7 with C4: a ROC-carrying packet of the previous ROC cycle (index far
+    # left of the window) is a replay even though its MAC is good
+    ctx = Ctx(KEY, SALT, 10, 2, 7)
+    old = ctx.protect_at(rtp(0x0FC), (4 << 16) | 0xFC)
+    cur = [ctx.protect_at(rtp(s), (5 << 16) | s) for s in (0x0FC, 0x0FD)]
+    res = drv.unprotect(80, 2, 7, 5, cur + [old])
+    rep.check("RCCm2 R=7: an authentic ROC-carrying packet from ROC 4 after ROC 5 is refused (REPLAY)",
+              [r[0] for r in res] == ["OK", "OK", "REPLAY"] and res[-1][3] == 5, str([r[0] for r in res]))
+
+    # Behaviour RFC 4771 leaves open (NOTE lines, not counted): packets
+    # without integrity protection (RCCm1 / RCCm3 non-ROC packets, RCCm3
+    # ROC-carrying ones).  RFC 3711 3.3.2 ties replay protection to
+    # integrity; RFC 3711 3.3.1 updates ROC / s_l only after authentication;
+    # RFC 4771 does not say what a receiver does with the unauthenticated
+    # packets of RCCm1 / RCCm3.  We report what the library does.
+    for mode in (1, 3):
+        ctx = Ctx(KEY, SALT, 10, mode, 7)
+        p = [ctx.protect_at(rtp(s), (5 << 16) | s) for s in range(0xFA, 0xFE)]
+        res = drv.unprotect(80, mode, 7, None, p)
+        rep.note("RCCm%d R=7 late joiner whose first packets are not ROC-carrying: library %s (plaintext %s), "
+                 "ROC %d after the first ROC-carrying one" % (
+                     mode, [(r[0], hex(r[1]) if r[1] is not None else None) for r in res[:2]],
+                     "garbage" if res[0][2] != rtp(0xFA) else "right", res[-1][3]))
+        q = [ctx.protect_at(rtp(s), s) for s in (0xFC, 0xFD, 0xFE)]
+        res = drv.unprotect(80, mode, 7, 0, q + [q[1], q[0]])
+        rep.note("RCCm%d: duplicate of a packet without integrity: library %s; duplicate of a ROC-carrying one: %s" % (
+            mode, res[3][0], res[4][0]))
+    ctx = Ctx(KEY, SALT, 10, 3, 7)
+    p = [ctx.protect_at(rtp(s), (1 << 16) | s) for s in (0xFC, 0xFD)]
+    forged = ctx.protect_at(rtp(0x103), (0x7FFF0000 << 16) | 0x103)
+    after = [ctx.protect_at(rtp(s), (1 << 16) | s) for s in (0x104, 0x10A)]
+    res = drv.unprotect(80, 3, 7, 1, p + [forged] + after)
+    rep.note("RCCm3: a forged ROC-carrying packet (ROC_sender 0x7fff0000) is %s and moves the receiver to ROC %#x; "
+             "afterwards a genuine non-ROC packet is %s at index %s and a genuine ROC-carrying one (ROC 1) is %s "
+             "(RCCm3 has no integrity: RFC 4771 mode 3 accepts this risk)" % (
+                 res[2][0], res[2][3], res[3][0], hex(res[3][1]) if res[3][1] else None, res[4][0]))
 
     # tampering
     for mode in (1, 2, 3):
