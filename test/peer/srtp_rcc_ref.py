@@ -55,11 +55,26 @@ RFC 4771
       default integrity transform" (R5).  RCCm3: ROC-carrying packets
       carry only ROC_sender (a 32-bit tag, no MAC, no integrity), others
       no tag.
-  C6  4  tag length: RCCm1/RCCm2 need n_tag > 32 (MAC_tr is n_tag - 32
-      bits: a 32-bit tag leaves no MAC), so they are refused with the _32
-      suites; RCCm3's tag is the 32-bit ROC whatever the suite.  (The RFC
-      text on this point was only partly available to the author, see the
-      report; the test checks what the library's header documents.)
+  C6  4  tag length: MAC_tr is n_tag - 32 bits, so with a 32-bit tag
+      RCCm1/RCCm2 would carry no MAC at all: the test expects the _32
+      suites refused for them (what imssec.h documents); RCCm3's tag is the
+      32-bit ROC whatever the suite.  RFC 4771 also says (as quoted in
+      pion/srtp option.go): "To achieve the same (or less) MAC forgery
+      success probability on all packets when using RCCm1 or RCCm2, as with
+      the default integrity transform in RFC 3711, the tag-length must be
+      set to 14 octets, which means that the length of MAC_tr is 10
+      octets."  The SDES suites fix n_tag at 80 bits, so ROC-carrying
+      packets here have a 48-bit MAC_tr (not a FAIL: the 14-octet tag is a
+      condition for equal forgery probability, and SDES cannot signal it).
+
+Where the full RFC 4771 text was not available to the author (only
+excerpts of sections 3 and 4 via rfc-ref.org), the rules above are the
+author's reading; the MAC_tr = leftmost bits reading (C2) agrees with the
+excerpt "the sender truncates the MAC by 32 bits ... TAG = ROC_sender ||
+MAC_tr" and with pion/srtp's independent implementation (ROC || HMAC
+prefix).  What RFC 4771 leaves open (packets without integrity in RCCm1 /
+RCCm3: replay list, state updates, a forged ROC in RCCm3) is printed as
+NOTE lines, not checked.
 """
 import hashlib
 import hmac
