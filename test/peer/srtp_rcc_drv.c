@@ -7,8 +7,10 @@
  *   srtp_rcc_drv setup SUITE MODE RATE
  *       prints the imssec_srtp_session_setup() result name (outbound and
  *       inbound) for AES_CM_128_HMAC_SHA1_SUITE (SUITE 80 or 32).
- *   srtp_rcc_drv protect|unprotect SUITE MODE RATE KEYHEX SALTHEX SSRC ROC
- *       one session (outbound / inbound) with one stream for SSRC (decimal
+ *   srtp_rcc_drv protect|unprotect SUITE MODE RATE KEYHEX SALTHEX SSRC ROC [MKIHEX]
+ *       SUITE 80, 32 (AES_CM_128_HMAC_SHA1_*) or 25680, 25632
+ *       (AES_256_CM_HMAC_SHA1_*); an optional MKI for the one key.
+ *       One session (outbound / inbound) with one stream for SSRC (decimal
  *       or 0x hex), seeded with ROC (stream state roc = ROC, seq_known 0)
  *       or fresh (ROC "-": imssec_srtp_stream_add(st NULL)).  Reads one
  *       packet in hex per stdin line and prints per line:
@@ -49,13 +51,16 @@ static void puthex(const uint8_t *p, size_t n)
 }
 
 static int mk(imssec_srtp_session *s, imssec_srtp_stream *streams, int dir, int suite, int mode,
-              uint32_t rate, const uint8_t *key, const uint8_t *salt, imssec_errinfo *err)
+              uint32_t rate, const uint8_t *key, const uint8_t *salt, const uint8_t *mki,
+              size_t mki_len, imssec_errinfo *err)
 {
     imssec_srtp_params p;
     imssec_srtp_key k;
     memset(&k, 0, sizeof k);
     k.key = key;
-    k.key_len = 16;
+    k.key_len = imssec_srtp_suite_key_len(suite);
+    k.mki = mki_len ? mki : NULL;
+    k.mki_len = mki_len;
     k.salt = salt;
     k.salt_len = 14;
     imssec_srtp_params_init(&p);
@@ -73,7 +78,8 @@ int main(int argc, char **argv)
     static imssec_srtp_session s;
     static imssec_srtp_stream streams[4];
     imssec_errinfo err;
-    uint8_t key[16], salt[14], pkt[BUF];
+    uint8_t key[32], salt[14], mki[IMSSEC_SRTP_MKI_MAX], pkt[BUF];
+    size_t mki_len = 0;
     char line[2 * BUF + 8];
     size_t n;
     int suite, mode, dir, rc;
@@ -81,20 +87,24 @@ int main(int argc, char **argv)
 
     if (argc < 5)
         return 2;
-    suite = atoi(argv[2]) == 32 ? IMSSEC_SRTP_AES_CM_128_HMAC_SHA1_32
-                                : IMSSEC_SRTP_AES_CM_128_HMAC_SHA1_80;
+    switch (atoi(argv[2])) {
+    case 32: suite = IMSSEC_SRTP_AES_CM_128_HMAC_SHA1_32; break;
+    case 25680: suite = IMSSEC_SRTP_AES_256_CM_HMAC_SHA1_80; break;
+    case 25632: suite = IMSSEC_SRTP_AES_256_CM_HMAC_SHA1_32; break;
+    default: suite = IMSSEC_SRTP_AES_CM_128_HMAC_SHA1_80; break;
+    }
     mode = atoi(argv[3]);
     rate = (uint32_t)strtoul(argv[4], NULL, 0);
     memset(key, 0x11, sizeof key);
     memset(salt, 0x22, sizeof salt);
     if (strcmp(argv[1], "setup") == 0) {
         memset(&err, 0, sizeof err);
-        rc = mk(&s, streams, IMSSEC_SRTP_OUTBOUND, suite, mode, rate, key, salt, &err);
+        rc = mk(&s, streams, IMSSEC_SRTP_OUTBOUND, suite, mode, rate, key, salt, NULL, 0, &err);
         printf("outbound %s%s%s\n", imssec_errname(rc), err.param ? " " : "",
                err.param ? err.param : "");
         imssec_srtp_session_wipe(&s);
         memset(&err, 0, sizeof err);
-        rc = mk(&s, streams, IMSSEC_SRTP_INBOUND, suite, mode, rate, key, salt, &err);
+        rc = mk(&s, streams, IMSSEC_SRTP_INBOUND, suite, mode, rate, key, salt, NULL, 0, &err);
         printf("inbound %s%s%s\n", imssec_errname(rc), err.param ? " " : "",
                err.param ? err.param : "");
         imssec_srtp_session_wipe(&s);
@@ -103,12 +113,14 @@ int main(int argc, char **argv)
     if (argc < 9)
         return 2;
     dir = strcmp(argv[1], "unprotect") == 0 ? IMSSEC_SRTP_INBOUND : IMSSEC_SRTP_OUTBOUND;
-    if (unhex(argv[5], key, sizeof key, &n) || n != 16 || unhex(argv[6], salt, sizeof salt, &n) ||
-        n != 14)
+    if (unhex(argv[5], key, sizeof key, &n) || n != imssec_srtp_suite_key_len(suite) ||
+        unhex(argv[6], salt, sizeof salt, &n) || n != 14)
+        return 2;
+    if (argc > 9 && unhex(argv[9], mki, sizeof mki, &mki_len))
         return 2;
     ssrc = (uint32_t)strtoul(argv[7], NULL, 0);
     memset(&err, 0, sizeof err);
-    rc = mk(&s, streams, dir, suite, mode, rate, key, salt, &err);
+    rc = mk(&s, streams, dir, suite, mode, rate, key, salt, mki, mki_len, &err);
     if (rc != IMSSEC_OK) {
         printf("SETUP %s\n", imssec_errname(rc));
         return 2;

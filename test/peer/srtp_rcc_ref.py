@@ -133,8 +133,11 @@ def estimate(roc, s_l, seq):
 class Ctx:
     """One direction's session keys, mode and rate."""
 
-    def __init__(self, master_key, master_salt, tag_len=10, mode=0, rate=1):
-        self.k_e = kdf(master_key, master_salt, 0, 16)
+    def __init__(self, master_key, master_salt, tag_len=10, mode=0, rate=1, mki=b""):
+        # RFC 6188 4: AES_256_CM uses the 256-bit master key in the same
+        # PRF (AES-256-CM) and a 256-bit session key
+        self.k_e = kdf(master_key, master_salt, 0, len(master_key))
+        self.mki = mki
         self.k_a = kdf(master_key, master_salt, 1, 20)
         self.k_s = kdf(master_key, master_salt, 2, 14)
         self.n_tag = tag_len
@@ -167,12 +170,14 @@ class Ctx:
         assert index & 0xFFFF == seq
         roc = index >> 16
         ap = self.crypt(rtp, index)  # authenticated portion
+        # RFC 3711 3.1: the MKI follows the encrypted portion, the tag comes
+        # last; the MKI is not authenticated
         if self.rcc(seq):
             if self.mode == 3:
-                return ap + struct.pack(">I", roc)
-            return ap + struct.pack(">I", roc) + self.mac(ap, roc)[: self.n_tag - 4]
+                return ap + self.mki + struct.pack(">I", roc)
+            return ap + self.mki + struct.pack(">I", roc) + self.mac(ap, roc)[: self.n_tag - 4]
         t = self.wire_tag_len(seq)
-        return ap + (self.mac(ap, roc)[:t] if t else b"")
+        return ap + self.mki + (self.mac(ap, roc)[:t] if t else b"")
 
 
 class Sender:
@@ -214,9 +219,12 @@ class Receiver:
             return ("MALFORMED", None, None)
         seq = struct.unpack(">H", srtp[2:4])[0]
         t = c.wire_tag_len(seq)
-        if len(srtp) < h + t:
+        m = len(c.mki)
+        if len(srtp) < h + m + t:
             return ("MALFORMED", None, None)
-        body, tag = srtp[: len(srtp) - t], srtp[len(srtp) - t:]
+        body, tag = srtp[: len(srtp) - t - m], srtp[len(srtp) - t:]
+        if srtp[len(srtp) - t - m: len(srtp) - t] != c.mki:
+            return ("NO_SA", None, None)
         authenticated = t > 0 and not (c.mode == 3)
         if c.rcc(seq):
             roc_s = struct.unpack(">I", tag[:4])[0]  # C4
@@ -290,9 +298,9 @@ class Drv:
     def __init__(self, path):
         self.path = path
 
-    def run(self, verb, suite, mode, rate, roc, lines, ssrc=SSRC):
-        args = [self.path, verb, str(suite), str(mode), str(rate), KEY.hex(), SALT.hex(),
-                str(ssrc), "-" if roc is None else str(roc)]
+    def run(self, verb, suite, mode, rate, roc, lines, ssrc=SSRC, key=KEY, mki=b""):
+        args = [self.path, verb, str(suite), str(mode), str(rate), key.hex(), SALT.hex(),
+                str(ssrc), "-" if roc is None else str(roc)] + ([mki.hex()] if mki else [])
         p = subprocess.run(args, input="".join(x.hex() + "\n" for x in lines),
                            capture_output=True, text=True, timeout=30)
         out = p.stdout.splitlines()
@@ -300,17 +308,17 @@ class Drv:
             raise RuntimeError("driver %s: rc %d, %r" % (" ".join(args[1:5]), p.returncode, p.stdout[:200]))
         return out
 
-    def protect(self, suite, mode, rate, roc, pkts):
+    def protect(self, suite, mode, rate, roc, pkts, **kw):
         res = []
-        for l in self.run("protect", suite, mode, rate, roc, pkts):
+        for l in self.run("protect", suite, mode, rate, roc, pkts, **kw):
             f = l.split()
             res.append(bytes.fromhex(f[1]) if f[0] == "OK" else f[1])
         return res
 
-    def unprotect(self, suite, mode, rate, roc, pkts):
+    def unprotect(self, suite, mode, rate, roc, pkts, **kw):
         """[(verdict, idx, plain, stream_roc, stream_seq)]"""
         res = []
-        for l in self.run("unprotect", suite, mode, rate, roc, pkts):
+        for l in self.run("unprotect", suite, mode, rate, roc, pkts, **kw):
             f = l.split()
             kv = dict(x.split("=", 1) for x in f if "=" in x)
             if f[0] == "OK":
@@ -338,18 +346,23 @@ class Report:
         print("NOTE srtp-rcc: %s" % text)
 
 
+KEY256 = bytes.fromhex("f0f04914b513f2763a1b1fa130f10e2998f6f6e43e4309d1e622a0e332b9f1b6")
+
+
 def tag_of(suite):
-    return 10 if suite == 80 else 4
+    return 10 if suite % 100 == 80 else 4
 
 
-def scenario(rep, drv, suite, mode, rate, seq0, roc0, count, label, late=False):
+def scenario(rep, drv, suite, mode, rate, seq0, roc0, count, label, late=False, mki=b""):
+    key = KEY256 if suite > 100 else KEY
+    kw = {"key": key, "mki": mki}
     """Protect count packets from seq0 (ROC roc0) with both; compare bytes;
     unprotect each side's output with the other side."""
     pkts = [rtp((seq0 + k) & 0xFFFF, cc=(1 if k == 3 else 0), ext=(k == 4)) for k in range(count)]
-    ctx = Ctx(KEY, SALT, tag_of(suite), mode, rate)
+    ctx = Ctx(key, SALT, tag_of(suite), mode, rate, mki)
     snd = Sender(ctx, roc0)
     ref = [snd.protect(p) for p in pkts]
-    lib = drv.protect(suite, mode, rate, roc0, pkts)
+    lib = drv.protect(suite, mode, rate, roc0, pkts, **kw)
     bad = [k for k in range(count) if lib[k] != ref[k][0]]
     rep.check("%s: library protect = reference protect, %d packets byte for byte" % (label, count), not bad,
               "first mismatch at SEQ %#06x: lib %s ref %s" % (
@@ -370,7 +383,7 @@ def scenario(rep, drv, suite, mode, rate, seq0, roc0, count, label, late=False):
               not bad and len(good_lib) == count,
               "SEQ %#06x: %s" % ((seq0 + start + bad[0]) & 0xFFFF, got[bad[0]][:2]) if bad else "")
     # library receives the reference's packets
-    res = drv.unprotect(suite, mode, rate, rroc, [r[0] for r in ref[start:]])
+    res = drv.unprotect(suite, mode, rate, rroc, [r[0] for r in ref[start:]], **kw)
     bad = [k for k, g in enumerate(res) if g[0] != "OK" or g[1] != ref[start + k][1] or g[2] != pkts[start + k]]
     rep.check("%s: library unprotects the reference's packets (index, plaintext)" % label, not bad,
               "SEQ %#06x: expected idx %#x, library %s idx %s" % (
@@ -409,6 +422,18 @@ def run(drv_path):
     # RCCm3 with the 32-bit-tag suite (its tag is the 32-bit ROC anyway)
     for rate in (1, 7):
         scenario(rep, drv, 32, 3, rate, 0xFFE5, 3, 48, "RCCm3 R=%d _32, ROC 3 -> 4" % rate)
+
+    # MKI (RFC 3711 3.1: MKI after the encrypted portion, before the tag;
+    # in RCCm1 / RCCm3 packets without a tag it is the packet's last field)
+    for mode in (1, 2, 3):
+        scenario(rep, drv, 80, mode, 4, 0xFFF3, 1, 24, "RCCm%d R=4 with a 4-byte MKI, ROC 1 -> 2" % mode,
+                 mki=bytes.fromhex("a1b2c3d4"))
+    scenario(rep, drv, 80, 1, 4, 0x1234, 6, 20, "late joiner RCCm1 R=4 with a 2-byte MKI", late=True,
+             mki=bytes.fromhex("0102"))
+    # AES-256 (RFC 6188) with RCC
+    for mode in (1, 2):
+        scenario(rep, drv, 25680, mode, 7, 0xFFE5, 3, 40, "AES_256_CM_HMAC_SHA1_80 RCCm%d R=7, ROC 3 -> 4" % mode)
+    scenario(rep, drv, 25632, 3, 2, 0xFFE5, 3, 40, "AES_256_CM_HMAC_SHA1_32 RCCm3 R=2, ROC 3 -> 4")
 
     # tag layout of a ROC-carrying packet (C2, C5), from the library's output
     for mode, suite, exp_len in ((1, 80, 10), (2, 80, 10), (3, 80, 4), (3, 32, 4)):
