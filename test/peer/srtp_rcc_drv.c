@@ -17,6 +17,8 @@
  *         protect:   "OK <srtp hex>" | "ERR <errname>"
  *         unprotect: "OK idx=<index> <rtp hex> roc=<stream roc> seq=<s_l>"
  *                    | "ERR <errname> roc=<stream roc> seq=<s_l>"
+ *   srtp_rcc_drv protect_rtcp|unprotect_rtcp ...  the same for SRTCP (RFC
+ *       4771 changes SRTP only; SRTCP keeps the default transform).
  * MODE: 0 none, 1 RCCm1, 2 RCCm2, 3 RCCm3.  Exit status 0 unless the
  * arguments or the setup are wrong (2).
  */
@@ -82,7 +84,7 @@ int main(int argc, char **argv)
     size_t mki_len = 0;
     char line[2 * BUF + 8];
     size_t n;
-    int suite, mode, dir, rc;
+    int suite, mode, dir, rc, rtcp;
     uint32_t rate, ssrc;
 
     if (argc < 5)
@@ -112,7 +114,8 @@ int main(int argc, char **argv)
     }
     if (argc < 9)
         return 2;
-    dir = strcmp(argv[1], "unprotect") == 0 ? IMSSEC_SRTP_INBOUND : IMSSEC_SRTP_OUTBOUND;
+    dir = strncmp(argv[1], "unprotect", 9) == 0 ? IMSSEC_SRTP_INBOUND : IMSSEC_SRTP_OUTBOUND;
+    rtcp = strstr(argv[1], "_rtcp") != NULL;
     if (unhex(argv[5], key, sizeof key, &n) || n != imssec_srtp_suite_key_len(suite) ||
         unhex(argv[6], salt, sizeof salt, &n) || n != 14)
         return 2;
@@ -147,7 +150,8 @@ int main(int argc, char **argv)
             continue;
         }
         if (dir == IMSSEC_SRTP_OUTBOUND) {
-            rc = imssec_srtp_protect(&s, pkt, len, BUF, &out_len, &err);
+            rc = rtcp ? imssec_srtp_protect_rtcp(&s, pkt, len, BUF, &out_len, &err)
+                      : imssec_srtp_protect(&s, pkt, len, BUF, &out_len, &err);
             if (rc == IMSSEC_OK) {
                 printf("OK ");
                 puthex(pkt, out_len);
@@ -158,7 +162,8 @@ int main(int argc, char **argv)
         } else {
             imssec_srtp_rx rx;
             memset(&rx, 0, sizeof rx);
-            rc = imssec_srtp_unprotect(&s, pkt, len, &out_len, &rx, &err);
+            rc = rtcp ? imssec_srtp_unprotect_rtcp(&s, pkt, len, &out_len, &rx, &err)
+                      : imssec_srtp_unprotect(&s, pkt, len, &out_len, &rx, &err);
             memset(&st, 0, sizeof st);
             (void)imssec_srtp_stream_get(&s, ssrc, &st);
             if (rc == IMSSEC_OK) {

@@ -181,6 +181,20 @@ class Ctx:
         return ap + self.mki + (self.mac(ap, roc)[:t] if t else b"")
 
 
+def srtcp_protect(master_key, master_salt, rtcp, index):
+    """RFC 3711 3.4 / 4.1.1 / 4.2: SRTCP, keys of labels 3, 4, 5, E = 1,
+    everything after the first 8 octets encrypted, tag = 80 leftmost bits of
+    HMAC-SHA1(k_a, packet || E || index) for both _80 and _32 (RFC 4568
+    6.2: the _32 suites shorten the SRTP tag only).  RFC 4771 defines an
+    SRTP integrity transform only: SRTCP is the same with RCC."""
+    k_e = kdf(master_key, master_salt, 3, len(master_key))
+    k_a = kdf(master_key, master_salt, 4, 20)
+    k_s = kdf(master_key, master_salt, 5, 14)
+    ssrc = struct.unpack(">I", rtcp[4:8])[0]
+    body = rtcp[:8] + aes_ctr(k_e, srtp_iv(k_s, ssrc, index), rtcp[8:]) + struct.pack(">I", 0x80000000 | index)
+    return body + hmac.new(k_a, body, hashlib.sha1).digest()[:10]
+
+
 class Sender:
     def __init__(self, ctx, roc=0):
         self.ctx = ctx
@@ -673,6 +687,36 @@ def run(drv_path):
 
     # largest rate: only SEQ 0 carries the ROC
     scenario(rep, drv, 80, 1, 65535, 0xFFFA, 7, 12, "RCCm1 R=65535, ROC 7 -> 8")
+
+    # SRTCP in an RCC session: unchanged default transform, both directions
+    for suite, mode in ((80, 1), (80, 2), (80, 3), (32, 3)):
+        rtcps = [struct.pack(">BBHI", 0x80, 200, 6, SSRC) + bytes((i * 3 + k) & 0xFF for i in range(20))
+                 for k in range(3)]
+        lib = drv.run("protect_rtcp", suite, mode, 7, 0, rtcps)
+        ref = [srtcp_protect(KEY, SALT, x, k) for k, x in enumerate(rtcps)]
+        ok = [l.split()[1] for l in lib] == [r.hex() for r in ref]
+        back = drv.run("unprotect_rtcp", suite, mode, 7, 0, ref)
+        ok2 = all(l.startswith("OK idx=%d %s" % (k, rtcps[k].hex())) for k, l in enumerate(back))
+        rep.check("SRTCP with RCCm%d _%d: library = reference byte for byte (80-bit tag), and back" % (mode, suite),
+                  ok and ok2, "%s / %s" % (lib[0], back[0]))
+
+    # lengths: a ROC-carrying packet shorter than header + tag is malformed;
+    # an untagged RCCm1 / RCCm3 packet may be a bare 12-octet header
+    for mode, tl in ((1, 10), (2, 10), (3, 4)):
+        ctx = Ctx(KEY, SALT, 10, mode, 7)
+        full = ctx.protect_at(rtp(0x0700, n=0), 0x0700)  # header + tag
+        res = drv.unprotect(80, mode, 7, 0, [full[:-1]])
+        rep.check("RCCm%d: ROC-carrying packet of header + %d octets (tag %d) refused (MALFORMED or ICV)" % (
+            mode, tl - 1, tl), res[0][0] in ("MALFORMED", "ICV") and res[0][3] == 0, res[0][0])
+        res = drv.unprotect(80, mode, 7, 0, [full])
+        rep.check("RCCm%d: ROC-carrying packet with an empty payload accepted" % mode,
+                  res[0][0] == "OK" and res[0][2] == rtp(0x0700, n=0), res[0][0])
+    for mode in (1, 3):
+        ctx = Ctx(KEY, SALT, 10, mode, 7)
+        bare = ctx.protect_at(rtp(0x0701, n=0), 0x0701)
+        res = drv.unprotect(80, mode, 7, 0, [bare])
+        rep.check("RCCm%d: untagged packet that is a bare 12-octet header accepted" % mode,
+                  len(bare) == 12 and res[0][0] == "OK" and res[0][1] == 0x0701, res[0][0])
 
     random_differential(rep, drv)
 
