@@ -12,7 +12,8 @@
  *       (AES_256_CM_HMAC_SHA1_*); an optional MKI for the one key.
  *       One session (outbound / inbound) with one stream for SSRC (decimal
  *       or 0x hex), seeded with ROC (stream state roc = ROC, seq_known 0)
- *       or fresh (ROC "-": imssec_srtp_stream_add(st NULL)).  Reads one
+ *       or fresh (ROC "-": imssec_srtp_stream_add(st NULL)), or not added at
+ *       all with auto_streams on (ROC "auto").  Reads one
  *       packet in hex per stdin line and prints per line:
  *         protect:   "OK <srtp hex>" | "ERR <errname>"
  *         unprotect: "OK idx=<index> <rtp hex> roc=<stream roc> seq=<s_l>"
@@ -54,7 +55,7 @@ static void puthex(const uint8_t *p, size_t n)
 
 static int mk(imssec_srtp_session *s, imssec_srtp_stream *streams, int dir, int suite, int mode,
               uint32_t rate, const uint8_t *key, const uint8_t *salt, const uint8_t *mki,
-              size_t mki_len, imssec_errinfo *err)
+              size_t mki_len, int auto_streams, imssec_errinfo *err)
 {
     imssec_srtp_params p;
     imssec_srtp_key k;
@@ -70,6 +71,7 @@ static int mk(imssec_srtp_session *s, imssec_srtp_stream *streams, int dir, int 
     p.dir = dir;
     p.rcc_mode = mode;
     p.rcc_rate = rate;
+    p.auto_streams = auto_streams;
     p.keys = &k;
     p.key_count = 1;
     return imssec_srtp_session_setup(s, &p, streams, 4, err);
@@ -101,12 +103,12 @@ int main(int argc, char **argv)
     memset(salt, 0x22, sizeof salt);
     if (strcmp(argv[1], "setup") == 0) {
         memset(&err, 0, sizeof err);
-        rc = mk(&s, streams, IMSSEC_SRTP_OUTBOUND, suite, mode, rate, key, salt, NULL, 0, &err);
+        rc = mk(&s, streams, IMSSEC_SRTP_OUTBOUND, suite, mode, rate, key, salt, NULL, 0, 0, &err);
         printf("outbound %s%s%s\n", imssec_errname(rc), err.param ? " " : "",
                err.param ? err.param : "");
         imssec_srtp_session_wipe(&s);
         memset(&err, 0, sizeof err);
-        rc = mk(&s, streams, IMSSEC_SRTP_INBOUND, suite, mode, rate, key, salt, NULL, 0, &err);
+        rc = mk(&s, streams, IMSSEC_SRTP_INBOUND, suite, mode, rate, key, salt, NULL, 0, 0, &err);
         printf("inbound %s%s%s\n", imssec_errname(rc), err.param ? " " : "",
                err.param ? err.param : "");
         imssec_srtp_session_wipe(&s);
@@ -123,12 +125,15 @@ int main(int argc, char **argv)
         return 2;
     ssrc = (uint32_t)strtoul(argv[7], NULL, 0);
     memset(&err, 0, sizeof err);
-    rc = mk(&s, streams, dir, suite, mode, rate, key, salt, mki, mki_len, &err);
+    rc = mk(&s, streams, dir, suite, mode, rate, key, salt, mki, mki_len,
+            strcmp(argv[8], "auto") == 0, &err);
     if (rc != IMSSEC_OK) {
         printf("SETUP %s\n", imssec_errname(rc));
         return 2;
     }
-    if (strcmp(argv[8], "-") == 0) {
+    if (strcmp(argv[8], "auto") == 0) {
+        rc = IMSSEC_OK;
+    } else if (strcmp(argv[8], "-") == 0) {
         rc = imssec_srtp_stream_add(&s, ssrc, NULL, &err);
     } else {
         imssec_srtp_stream_state st;

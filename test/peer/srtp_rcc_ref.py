@@ -628,6 +628,31 @@ def run(drv_path):
                  sum(res[5 + k][0] != "OK" for k in range(30) if (0x100 + k) % 7 == 0),
                  sum(v != "OK" for v in mine[5:])))
 
+    # auto_streams (the receiver knows neither SSRC nor ROC): RCCm2 creates
+    # the stream on the first ROC-carrying packet (the untagged-by-ROC ones
+    # before it fail R5 with ROC 0)
+    ctx = Ctx(KEY, SALT, 10, 2, 7)
+    p = [ctx.protect_at(rtp(s), (5 << 16) | s) for s in range(0xFA, 0x102)]
+    res = drv.unprotect(80, 2, 7, "auto", p)
+    rep.check("auto_streams RCCm2 R=7 late joiner: ICV, ICV, then the stream at ROC 5 from the first ROC-carrying "
+              "packet", [r[0] for r in res] == ["ICV", "ICV"] + ["OK"] * 6 and
+              all(r[1] == (5 << 16) | (0xFA + k) for k, r in enumerate(res) if k >= 2),
+              str([(r[0], hex(r[1]) if r[1] else None) for r in res]))
+    # imssec.h: with auto_streams "a packet for an SSRC not yet in the table
+    # creates its stream (inbound: only once the packet authenticated)".
+    # RCCm1 / RCCm3 packets without a MAC cannot authenticate: reported.
+    for mode in (1, 3):
+        if mode == 1:
+            forged = [rtp(0x101, ssrc=k, n=4) for k in (1, 2, 3, 4)]
+        else:
+            forged = [rtp(0x107, ssrc=k, n=4) + b"\0\0\0\x09" for k in (1, 2, 3, 4)]
+        ctx = Ctx(KEY, SALT, 10, mode, 7)
+        genuine = ctx.protect_at(rtp(0x0FC, ssrc=5), (5 << 16) | 0xFC)
+        res = drv.unprotect(80, mode, 7, "auto", forged + [genuine], ssrc=5)
+        rep.note("RCCm%d auto_streams (table of 4): 4 keyless forged packets for new SSRCs are %s; a genuine "
+                 "ROC-carrying packet of a fifth SSRC then gets %s (imssec.h promises streams only from "
+                 "authenticated packets)" % (mode, [r[0] for r in res[:4]], res[4][0]))
+
     # tampering
     for mode in (1, 2, 3):
         ctx = Ctx(KEY, SALT, 10, mode, 2)
