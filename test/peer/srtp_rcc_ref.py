@@ -653,6 +653,19 @@ def run(drv_path):
                  "ROC-carrying packet of a fifth SSRC then gets %s (imssec.h promises streams only from "
                  "authenticated packets)" % (mode, [r[0] for r in res[:4]], res[4][0]))
 
+    # the top of the index space: ROC 0xffffffff is carried as ff ff ff ff;
+    # the wrap after SEQ 0xffff would need ROC 2^32 (RFC 3711 3.3.1: the
+    # index is 48 bits) and is refused
+    ctx = Ctx(KEY, SALT, 10, 2, 2)
+    pk = [rtp(s) for s in (0xFFFE, 0xFFFF, 0x0000)]
+    lib = drv.protect(80, 2, 2, 0xFFFFFFFF, pk)
+    ref = [ctx.protect_at(pk[0], (0xFFFFFFFF << 16) | 0xFFFE), ctx.protect_at(pk[1], (0xFFFFFFFF << 16) | 0xFFFF)]
+    rep.check("RCCm2 R=2 at ROC 0xffffffff: SEQ 0xfffe carries ff ff ff ff, 0xffff default tag, the wrap refused",
+              lib[:2] == ref and isinstance(lib[2], str), str([x if isinstance(x, str) else x.hex()[-20:] for x in lib]))
+    res = drv.unprotect(80, 2, 2, None, ref)
+    rep.check("RCCm2 R=2: a late joiner takes ROC 0xffffffff from the tag",
+              [r[0] for r in res] == ["OK", "OK"] and res[1][1] == (0xFFFFFFFF << 16) | 0xFFFF, str(res[:1]))
+
     # tampering
     for mode in (1, 2, 3):
         ctx = Ctx(KEY, SALT, 10, mode, 2)
