@@ -6,8 +6,11 @@
 # driver test/peer/srtp_rcc_drv.c uses only imssec.h and build/libimssec.a.
 # Byte-exact both ways (library protect = reference protect, each side
 # unprotects the other's packets), plain SRTP, every mode with R = 1, 2, 7
-# and 65535, a ROC rollover, late joiners, tampering, replay, the 32-bit tag
-# and rate limits.  One line per check: PASS / FAIL / SKIP; always exits 0.
+# and 65535, a ROC rollover, late joiners (also with auto_streams), ROC
+# resynchronisation, tampering, replay, MKI, AES-256, SRTCP in RCC sessions,
+# the 32-bit tag, rate limits, and a random lossy / reordered / duplicated /
+# tampered network per mode.  One line per check: PASS / FAIL / SKIP (NOTE
+# lines report what RFC 4771 leaves open and are not counted); exits 0.
 set -u
 BUILD=${BUILD:-build}
 CC=${CC:-cc}

@@ -653,6 +653,18 @@ def run(drv_path):
                  "ROC-carrying packet of a fifth SSRC then gets %s (imssec.h promises streams only from "
                  "authenticated packets)" % (mode, [r[0] for r in res[:4]], res[4][0]))
 
+    # a sender protecting out of order across the wrap: the late SEQ 0xffff
+    # belongs to ROC 3 (RFC 3711 Appendix A estimation on the sender side),
+    # so its ROC_sender is 3 although SEQ 0 already carried 4
+    ctx = Ctx(KEY, SALT, 10, 1, 1)
+    snd = Sender(ctx, 3)
+    pk = [rtp(s) for s in (0xFFFD, 0xFFFE, 0x0000, 0x0001, 0xFFFF)]
+    ref = [snd.protect(x)[0] for x in pk]
+    lib = drv.protect(80, 1, 1, 3, pk)
+    rep.check("RCCm1 R=1 sender out of order across the wrap: ROC_sender 3 for the late SEQ 0xffff, 4 for SEQ 0",
+              lib == ref and ref[4][-10:-6] == bytes.fromhex("00000003") and ref[2][-10:-6] == bytes.fromhex("00000004"),
+              str([x if isinstance(x, str) else x[-10:-6].hex() for x in lib]))
+
     # the top of the index space: ROC 0xffffffff is carried as ff ff ff ff;
     # the wrap after SEQ 0xffff would need ROC 2^32 (RFC 3711 3.3.1: the
     # index is 48 bits) and is refused
