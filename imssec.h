@@ -2745,7 +2745,9 @@ IMSSEC_API int imssec_sa_esp_unprotect(imssec_sa_esp_pool *p, imssec_sa_table *t
  * a pointer to it until wiped.  With `auto_streams`, a packet for an SSRC
  * not yet in the table creates its stream (inbound: only once the packet
  * authenticated; the template of RFC 3711 terms), so a receiver accepts the
- * streams of a new call leg without being told their SSRCs.
+ * streams of a new call leg without being told their SSRCs.  (A session
+ * that authenticates nothing, UNAUTHENTICATED_SRTP or RCCm3, takes any
+ * packet; in RCCm1 only a ROC-carrying one creates a stream.)
  *
  * Master keys.  Up to IMSSEC_SRTP_KEYS_MAX per session.  With one key an
  * MKI is optional; with more, every key has an MKI of the same length
@@ -2845,8 +2847,14 @@ enum imssec_srtp_dir {
  * only ROC_sender (RCCm3, no integrity).  Other packets have no tag (RCCm1,
  * RCCm3) or the default tag (RCCm2).  The receiver takes the index of a
  * ROC-carrying packet from ROC_sender, so a late joiner needs no ROC
- * signalling.  AES-CM suites only (the GCM suites: IMSSEC_E_UNSUPPORTED);
- * RCCm1/RCCm2 need the 80-bit tag.  TS 33.328 Annex C: "may" for SDES. */
+ * signalling.  RCCm1's packets without a tag prove nothing: they are
+ * decrypted at the estimated index but create no stream, are not in the
+ * replay list and do not move ROC / s_l (RFC 3711 3.3.1, 3.3.2), so a
+ * forged one desynchronises nothing.  RCCm3 has no integrity: no replay
+ * list, and each ROC-carrying packet's ROC_sender replaces the receiver's
+ * ROC (RFC 4771 3), so a corrupted one misleads it until the next.
+ * AES-CM suites only (the GCM suites: IMSSEC_E_UNSUPPORTED); RCCm1/RCCm2
+ * need the 80-bit tag.  TS 33.328 Annex C: "may" for SDES. */
 enum imssec_srtp_rcc {
     IMSSEC_SRTP_RCC_NONE = 0,
     IMSSEC_SRTP_RCC_M1 = 1,
@@ -3111,7 +3119,8 @@ IMSSEC_API int imssec_srtp_protect(imssec_srtp_session *s, uint8_t *pkt, size_t 
  * IMSSEC_E_MALFORMED (shorter than header + MKI + tag, not version 2,
  * CSRCs or extension beyond the packet); IMSSEC_E_NO_SA (no key has the
  * MKI; unknown SSRC without auto_streams; with auto_streams, an authentic
- * packet for a new SSRC while the table is full); IMSSEC_E_REPLAY (index
+ * packet for a new SSRC while the table is full, or an RCCm1 packet
+ * without a tag for a new SSRC); IMSSEC_E_REPLAY (index
  * seen or left of the window); IMSSEC_E_ICV (tag mismatch);
  * IMSSEC_E_SEQ_EXHAUSTED (the key's lifetime is used up).  Also
  * IMSSEC_E_PARAM (an outbound session; nothing changed). */

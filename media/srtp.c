@@ -332,6 +332,14 @@ static int srtp_no_stream(imssec_srtp_session *s, imssec_errinfo *err, int full)
                     "RFC 3711 3.2.3");
 }
 
+static int srtp_no_stream_unauth(imssec_srtp_session *s, imssec_errinfo *err)
+{
+    s->stats_.no_stream++;
+    return isc_fail(err, IMSSEC_E_NO_SA,
+                    "no stream for this SSRC, and a packet without a tag cannot create one",
+                    "RFC 4771 3, RFC 3711 3.2.3");
+}
+
 static void srtp_emit(imssec_srtp_session *s, int kind, int rtcp, size_t key_index, uint32_t ssrc,
                       uint64_t remaining)
 {
@@ -972,7 +980,7 @@ IMSSEC_API int imssec_srtp_unprotect(imssec_srtp_session *s, uint8_t *pkt, size_
     uint16_t seq;
     uint64_t index;
     int64_t delta;
-    int step, carry, gcm;
+    int step, carry, gcm, untagged, noint;
 
     if (!srtp_ready(s) || !pkt || !out_len)
         return isc_fail_param(err, !s ? "s" : !pkt ? "pkt" : "out_len", "missing argument");
@@ -1001,11 +1009,29 @@ IMSSEC_API int imssec_srtp_unprotect(imssec_srtp_session *s, uint8_t *pkt, size_
         if (rs != IMSSEC_OK)
             return rs;
     }
+    /* RFC 4771 3: between its ROC-carrying packets RCCm1 sends packets
+     * with no tag at all, in a session that otherwise authenticates.  Such
+     * a packet is decrypted at the estimated index, but, having proved
+     * nothing, it neither creates a stream, nor is checked against or
+     * entered in the replay list (RFC 3711 3.3.2: "replay protection is
+     * only possible when integrity protection is present"), nor moves ROC
+     * and s_l (3.3.1: updated after authentication): one forged packet
+     * cannot fill the stream table or push the stream's index away from
+     * the sender's.  RCCm3 has no integrity at all: no replay list (3.3.2
+     * again), and a ROC-carrying packet sets the stream's ROC and s_l to
+     * its own (RFC 4771 3: ROC_local is replaced by ROC_sender), so a
+     * corrupted ROC_sender misleads the receiver only until the next one
+     * instead of for ever.  (UNAUTHENTICATED_SRTP: as RFC 3711 has it.) */
+    untagged = s->rcc_mode_ == IMSSEC_SRTP_RCC_M1 && tl == 0;
+    noint = s->rcc_mode_ == IMSSEC_SRTP_RCC_M3;
+    if (untagged && !st)
+        return srtp_no_stream_unauth(s, err);
     if (carry) /* RFC 4771: ROC_sender leads the tag */
         index = srtp_rcc_index(st ? st : &prov, isc_be32(pkt + pkt_len - tl), seq, &delta);
     else
         index = srtp_estimate(st ? st : &prov, seq, &delta, &step);
-    if (st && srtp_ring_check(st->rtp_ring_, s->window_, st->rtp_have_, index, delta) != IMSSEC_OK)
+    if (st && !untagged && !noint &&
+        srtp_ring_check(st->rtp_ring_, s->window_, st->rtp_have_, index, delta) != IMSSEC_OK)
         return srtp_verdict(s, err, IMSSEC_E_REPLAY, "replayed or left of the replay window",
                             "RFC 3711 3.3.2");
     if (!srtp_key_alive(key, 0))
@@ -1054,8 +1080,11 @@ IMSSEC_API int imssec_srtp_unprotect(imssec_srtp_session *s, uint8_t *pkt, size_
         st = srtp_commit_stream(s, NULL, slot, &prov, ki, ssrc);
     else
         s->last_ = (size_t)(st - s->streams_);
-    srtp_ring_commit(st->rtp_ring_, s->window_, &st->rtp_have_, &st->rtp_top_, index, delta,
-                     SRTP_INDEX_MASK);
+    if (noint && carry)
+        st->rtp_have_ = 0; /* ROC_local := ROC_sender, s_l := SEQ */
+    if (!untagged)
+        srtp_ring_commit(st->rtp_ring_, s->window_, &st->rtp_have_, &st->rtp_top_, index, delta,
+                         SRTP_INDEX_MASK);
     st->packets_++;
     st->bytes_ += end - hlen;
     *out_len = end;

@@ -1125,7 +1125,10 @@ T_TEST(srtp_rfc4771_rccm2_r1_late_joiner)
 }
 
 /* RFC 4771 with R = 4: modes 1 and 2 differ on the packets that do not
- * carry the ROC (no tag / the default tag); mode 3 carries the bare ROC. */
+ * carry the ROC (no tag / the default tag); mode 3 carries the bare ROC.
+ * The receiver learns the stream (auto_streams): in RCCm1 only from the
+ * first ROC-carrying packet, SEQ 12 (a packet without a tag creates none,
+ * srtp_rfc4771_3_rccm1_untagged_creates_no_stream). */
 T_TEST(srtp_rfc4771_rcc_modes_rate4)
 {
     static const int modes[3] = {IMSSEC_SRTP_RCC_M1, IMSSEC_SRTP_RCC_M2, IMSSEC_SRTP_RCC_M3};
@@ -1154,11 +1157,117 @@ T_TEST(srtp_rfc4771_rcc_modes_rate4)
                 ref_hmac(a, 20, w, 24, roc, 4, mac);
                 T_EQ_MEM(w + 24 + (carry ? 4 : 0), mac, carry ? 6 : 10);
             }
+            if (modes[mi] == IMSSEC_SRTP_RCC_M1 && seq < 12) {
+                T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, NULL, NULL), IMSSEC_E_NO_SA);
+                continue;
+            }
             T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, NULL, NULL), IMSSEC_OK);
             T_EQ_INT(out, 24);
         }
         pair_wipe(&pr);
     }
+}
+
+/* RFC 4771 3, RFC 3711 3.3.1 / 3.3.2: an RCCm1 packet without a tag proves
+ * nothing, so it is decrypted but does not move the stream: a forged one
+ * (no key needed) with SEQ s_l + 0x7ff1 leaves ROC and s_l as they were
+ * and the genuine packets after it, the authenticated ROC-carrying ones
+ * included, are all accepted at their own index.  A duplicate of a packet
+ * without a tag is not a replay (no integrity, no replay list). */
+T_TEST(srtp_rfc4771_3_rccm1_untagged_moves_nothing)
+{
+    pair pr;
+    imssec_srtp_stream_state st;
+    imssec_srtp_rx rx;
+    uint8_t w[100], dup[100];
+    size_t n, nd, out;
+    uint16_t seq;
+    T_EQ_INT(mk_rcc_pair(&pr, IMSSEC_SRTP_AES_CM_128_HMAC_SHA1_80, IMSSEC_SRTP_RCC_M1, 4),
+             IMSSEC_OK);
+    n = send_rtp(&pr, w, 12, 9, 16); /* ROC-carrying: creates the stream */
+    T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, NULL, NULL), IMSSEC_OK);
+    /* the forged one: a bare RTP header and payload, no tag */
+    n = mk_rtp(w, (uint16_t)(12 + 0x7ff1), 9, 16); /* not 0 mod 4: no ROC */
+    T_EQ_INT(n, 12 + 16);
+    T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, &rx, NULL), IMSSEC_OK);
+    T_EQ_INT(imssec_srtp_stream_get(&pr.rx, 9, &st), IMSSEC_OK);
+    T_EQ_UINT(st.roc, 0);
+    T_EQ_UINT(st.seq, 12);
+    for (seq = 13; seq < 30; seq++) {
+        n = send_rtp(&pr, w, seq, 9, 16);
+        if (seq == 13) {
+            memcpy(dup, w, n);
+            nd = n;
+        }
+        T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, &rx, NULL), IMSSEC_OK);
+        T_EQ_UINT(rx.index, seq);
+    }
+    T_EQ_INT(imssec_srtp_stream_get(&pr.rx, 9, &st), IMSSEC_OK);
+    T_EQ_UINT(st.seq, 28); /* the last ROC-carrying packet */
+    T_EQ_INT(imssec_srtp_unprotect(&pr.rx, dup, nd, &out, NULL, NULL), IMSSEC_OK);
+    T_EQ_UINT(imssec_srtp_session_stats(&pr.rx)->replay, 0);
+    pair_wipe(&pr);
+}
+
+/* imssec.h "auto_streams": a stream is created only by an authenticated
+ * packet; in RCCm1 that is a ROC-carrying one (RFC 4771 3). */
+T_TEST(srtp_rfc4771_3_rccm1_untagged_creates_no_stream)
+{
+    pair pr;
+    imssec_srtp_rx rx;
+    uint8_t w[100];
+    size_t n, out;
+    uint32_t ssrc;
+    T_EQ_INT(mk_rcc_pair(&pr, IMSSEC_SRTP_AES_CM_128_HMAC_SHA1_80, IMSSEC_SRTP_RCC_M1, 4),
+             IMSSEC_OK);
+    for (ssrc = 1; ssrc <= 8; ssrc++) { /* as many as the table holds */
+        n = mk_rtp(w, 13, ssrc, 16);
+        T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, NULL, NULL), IMSSEC_E_NO_SA);
+    }
+    T_EQ_UINT(imssec_srtp_stream_count(&pr.rx), 0);
+    n = send_rtp(&pr, w, 16, 77, 16);
+    T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, &rx, NULL), IMSSEC_OK);
+    T_EQ_INT(rx.new_stream, 1);
+    T_EQ_UINT(imssec_srtp_stream_count(&pr.rx), 1);
+    pair_wipe(&pr);
+}
+
+/* RFC 4771 3: in RCCm3 (no integrity) a ROC-carrying packet's ROC_sender
+ * replaces the receiver's ROC: a corrupted or forged ROC_sender misleads
+ * it only until the next ROC-carrying packet, which is not refused as a
+ * replay (RFC 3711 3.3.2: no replay list without integrity). */
+T_TEST(srtp_rfc4771_3_rccm3_roc_sender_replaces)
+{
+    pair pr;
+    imssec_srtp_stream_state st;
+    imssec_srtp_rx rx;
+    uint8_t w[100];
+    size_t n, out;
+    T_EQ_INT(mk_rcc_pair(&pr, IMSSEC_SRTP_AES_CM_128_HMAC_SHA1_80, IMSSEC_SRTP_RCC_M3, 4),
+             IMSSEC_OK);
+    n = send_rtp(&pr, w, 12, 5, 16);
+    T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, NULL, NULL), IMSSEC_OK);
+    n = send_rtp(&pr, w, 16, 5, 16);
+    T_EQ_HEX(w + n - 4, 4, "00000000");
+    w[n - 4] = 0x7f; /* ROC_sender 0x7f000000 */
+    T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, &rx, NULL), IMSSEC_OK);
+    T_EQ_UINT(rx.index, (0x7f000000ull << 16) | 16);
+    T_EQ_INT(imssec_srtp_stream_get(&pr.rx, 5, &st), IMSSEC_OK);
+    T_EQ_UINT(st.roc, 0x7f000000u);
+    n = send_rtp(&pr, w, 17, 5, 16); /* estimated from the wrong ROC */
+    T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, &rx, NULL), IMSSEC_OK);
+    T_EQ_UINT(rx.index, (0x7f000000ull << 16) | 17);
+    n = send_rtp(&pr, w, 18, 5, 16);
+    n = send_rtp(&pr, w, 20, 5, 16); /* ROC-carrying, genuine */
+    T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, &rx, NULL), IMSSEC_OK);
+    T_EQ_UINT(rx.index, 20);
+    T_EQ_INT(imssec_srtp_stream_get(&pr.rx, 5, &st), IMSSEC_OK);
+    T_EQ_UINT(st.roc, 0);
+    T_EQ_UINT(st.seq, 20);
+    n = send_rtp(&pr, w, 21, 5, 16);
+    T_EQ_INT(imssec_srtp_unprotect(&pr.rx, w, n, &out, &rx, NULL), IMSSEC_OK);
+    T_EQ_UINT(rx.index, 21);
+    pair_wipe(&pr);
 }
 
 /* ---- the other suites round trip ---------------------------------------------------- */

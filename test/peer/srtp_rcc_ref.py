@@ -73,9 +73,14 @@ excerpts of sections 3 and 4 via rfc-ref.org), the rules above are the
 author's reading; the MAC_tr = leftmost bits reading (C2) agrees with the
 excerpt "the sender truncates the MAC by 32 bits ... TAG = ROC_sender ||
 MAC_tr" and with pion/srtp's independent implementation (ROC || HMAC
-prefix).  What RFC 4771 leaves open (packets without integrity in RCCm1 /
-RCCm3: replay list, state updates, a forged ROC in RCCm3) is printed as
-NOTE lines, not checked.
+prefix).  Packets without integrity (RCCm1's untagged ones, all of
+RCCm3's): RFC 3711 3.3.2 ("replay protection is only possible when
+integrity protection is present") and 3.3.1 (ROC and s_l follow
+authenticated packets) are read as: no replay list for them, and in RCCm1
+they move no state and create no stream; in RCCm3 (nothing authenticated)
+untagged packets move s_l as usual and a ROC-carrying one replaces ROC and
+s_l (C4).  The library follows the same reading (imssec.h, RFC 4771
+section); what is still a matter of choice is printed as NOTE lines.
 """
 import hashlib
 import hmac
@@ -219,15 +224,17 @@ class Receiver:
 
     WINDOW = 128
 
-    def __init__(self, ctx, roc=0, replay_unauthenticated=False):
+    def __init__(self, ctx, roc=0):
         self.ctx = ctx
         self.roc = roc
         self.s_l = None
         self.top = None
         self.seen = set()
-        # RFC-open (see the NOTE lines): run the replay check on packets
-        # without integrity protection too, as the library does
-        self.replay_all = replay_unauthenticated
+
+    def state(self):
+        """(ROC, s_l) as the driver prints a stream's: s_l 0 before any
+        packet moved it."""
+        return (self.roc, 0 if self.s_l is None else self.s_l)
 
     def unprotect(self, srtp):
         c = self.ctx
@@ -244,6 +251,9 @@ class Receiver:
         if srtp[len(srtp) - t - m: len(srtp) - t] != c.mki:
             return ("NO_SA", None, None)
         authenticated = t > 0 and not (c.mode == 3)
+        # RCCm1's packets without a tag prove nothing: R7 (replay list)
+        # and R2 (state update) are for authenticated packets only
+        untagged = c.mode == 1 and t == 0
         rcc = c.rcc(seq)
         if rcc:
             roc_s = struct.unpack(">I", tag[:4])[0]  # C4
@@ -255,13 +265,20 @@ class Receiver:
             idx = (v << 16) | seq
         # RFC 3711 3.3 step 5: "first check if the packet has been replayed
         # ... Next, perform verification of the authentication tag"
-        if (authenticated or self.replay_all) and (idx in self.seen or (self.top is not None and idx <= self.top - self.WINDOW)):
+        if authenticated and (idx in self.seen or (self.top is not None and idx <= self.top - self.WINDOW)):
             return ("REPLAY", idx, None)
         if rcc and c.mode != 3 and not hmac.compare_digest(c.mac(body, roc_s)[: c.n_tag - 4], tag[4:]):
             return ("ICV", idx, None)
         if not rcc and t and not hmac.compare_digest(c.mac(body, idx >> 16)[:t], tag):
             return ("ICV", idx, None)
         plain = c.crypt(body, idx)
+        if untagged:
+            return ("OK", idx, plain)
+        if c.mode == 3 and rcc:
+            # C4: "ROC_local is replaced by ROC_sender" (no integrity, no
+            # replay list: the carried ROC is the receiver's new state)
+            self.top, self.roc, self.s_l = idx, idx >> 16, seq
+            return ("OK", idx, plain)
         self.seen.add(idx)
         if self.top is None or idx > self.top:
             self.top, self.roc, self.s_l = idx, idx >> 16, seq
@@ -416,7 +433,7 @@ def scenario(rep, drv, suite, mode, rate, seq0, roc0, count, label, late=False, 
     st = []
     for r in ref[start:]:
         rr2.unprotect(r[0])
-        st.append((rr2.roc, rr2.s_l))
+        st.append(rr2.state())
     bad = [k for k, g in enumerate(res) if (g[3], g[4]) != st[k]]
     rep.check("%s: library receiver's ROC and s_l follow the reference's" % label, not bad,
               "after SEQ %#06x: library roc %d s_l %#x, reference roc %d s_l %#x" % (
@@ -429,9 +446,8 @@ def random_differential(rep, drv, n=1500):
     """Both receivers get the same lossy, reordered, duplicated, partly
     tampered network of reference-protected packets (the library's own
     protect output was shown equal above); they must agree on every verdict,
-    index, plaintext and on ROC / s_l after every packet.  For packets
-    without integrity the reference follows the library's replay choice
-    (RFC-open, see the NOTE lines)."""
+    index, plaintext and on ROC / s_l after every packet (packets without
+    integrity: the module docstring's reading)."""
     import random
     rnd = random.Random(4771)
     configs = [(80, m, r) for m in (0, 1, 2, 3) for r in (1, 2, 7)] + [(32, 0, 1), (32, 3, 7), (80, 2, 1000)]
@@ -465,11 +481,11 @@ def random_differential(rep, drv, n=1500):
                 b[rnd.randrange(12, len(b))] ^= 1 << rnd.randrange(8)
                 net.append(bytes(b))
             k += 1
-        rr = Receiver(ctx, 0 if late else roc0, replay_unauthenticated=True)
+        rr = Receiver(ctx, 0 if late else roc0)
         exp = []
         for pkt in net:
             v, idx, plain = rr.unprotect(pkt)
-            exp.append((v, idx if v == "OK" else None, plain, rr.roc, rr.s_l))
+            exp.append((v, idx if v == "OK" else None, plain) + rr.state())
         got = drv.unprotect(suite, mode, rate, None if late else roc0, net)
         bad = [i for i in range(len(net)) if tuple(got[i]) != exp[i] and not (
             got[i][0] == exp[i][0] and exp[i][0] != "OK" and got[i][3:] == exp[i][3:])]
@@ -606,9 +622,13 @@ def run(drv_path):
     after = [ctx.protect_at(rtp(s), (1 << 16) | s) for s in (0x104, 0x10A)]
     res = drv.unprotect(80, 3, 7, 1, p + [forged] + after)
     rep.note("RCCm3: a forged ROC-carrying packet (ROC_sender 0x7fff0000) is %s and moves the receiver to ROC %#x; "
-             "afterwards a genuine non-ROC packet is %s at index %s and a genuine ROC-carrying one (ROC 1) is %s "
-             "(RCCm3 has no integrity: RFC 4771 mode 3 accepts this risk)" % (
-                 res[2][0], res[2][3], res[3][0], hex(res[3][1]) if res[3][1] else None, res[4][0]))
+             "afterwards a genuine non-ROC packet is %s at index %s (RCCm3 has no integrity: RFC 4771 mode 3 "
+             "accepts this risk)" % (res[2][0], res[2][3], res[3][0], hex(res[3][1]) if res[3][1] else None))
+    # C4: the next genuine ROC-carrying packet replaces ROC_local, so the
+    # forged ROC misleads the receiver only until then
+    rep.check("RCCm3: after a forged ROC_sender the next genuine ROC-carrying packet restores ROC 1 (C4)",
+              res[4][0] == "OK" and res[4][1] == (1 << 16) | 0x10A and res[4][3] == 1,
+              str(res[4][:2] + tuple(res[4][3:])))
 
     # RCCm1: one forged packet without a tag (no key needed) whose SEQ is
     # s_l + 0x7ff0 (not 0 mod R) is accepted and moves s_l; then every
@@ -622,11 +642,11 @@ def run(drv_path):
     res = drv.unprotect(80, 1, 7, 2, good + [rtp(0x100 + 0x7FF0)] + after)
     rr = Receiver(ctx, 2)
     mine = [rr.unprotect(x)[0] for x in good + [rtp(0x100 + 0x7FF0)] + after]
-    rep.note("RCCm1 R=7: a forged untagged packet with SEQ s_l + 0x7ff0 is %s; of the next 30 genuine packets the "
-             "library refuses %d (%d of the ROC-carrying ones), the reference (no replay check without integrity) %d" % (
-                 res[4][0], sum(r[0] != "OK" for r in res[5:]),
-                 sum(res[5 + k][0] != "OK" for k in range(30) if (0x100 + k) % 7 == 0),
-                 sum(v != "OK" for v in mine[5:])))
+    rep.check("RCCm1 R=7: a forged untagged packet with SEQ s_l + 0x7ff0 moves nothing: none of the next 30 "
+              "genuine packets is refused (R2, R7: state and replay list follow authenticated packets)",
+              sum(r[0] != "OK" for r in res[5:]) == 0 and sum(v != "OK" for v in mine[5:]) == 0,
+              "forged %s; library refuses %d, reference %d" % (
+                  res[4][0], sum(r[0] != "OK" for r in res[5:]), sum(v != "OK" for v in mine[5:])))
 
     # auto_streams (the receiver knows neither SSRC nor ROC): RCCm2 creates
     # the stream on the first ROC-carrying packet (the untagged-by-ROC ones
@@ -649,9 +669,14 @@ def run(drv_path):
         ctx = Ctx(KEY, SALT, 10, mode, 7)
         genuine = ctx.protect_at(rtp(0x0FC, ssrc=5), (5 << 16) | 0xFC)
         res = drv.unprotect(80, mode, 7, "auto", forged + [genuine], ssrc=5)
+        if mode == 1:
+            rep.check("RCCm1 auto_streams (table of 4): 4 keyless untagged packets for new SSRCs create no "
+                      "stream (NO_SA); a genuine ROC-carrying packet of a fifth SSRC gets its stream",
+                      [r[0] for r in res] == ["NO_SA"] * 4 + ["OK"], str([r[0] for r in res]))
+            continue
         rep.note("RCCm%d auto_streams (table of 4): 4 keyless forged packets for new SSRCs are %s; a genuine "
-                 "ROC-carrying packet of a fifth SSRC then gets %s (imssec.h promises streams only from "
-                 "authenticated packets)" % (mode, [r[0] for r in res[:4]], res[4][0]))
+                 "ROC-carrying packet of a fifth SSRC then gets %s (RCCm3 authenticates nothing: "
+                 "imssec.h says so)" % (mode, [r[0] for r in res[:4]], res[4][0]))
 
     # a sender protecting out of order across the wrap: the late SEQ 0xffff
     # belongs to ROC 3 (RFC 3711 Appendix A estimation on the sender side),
