@@ -7,7 +7,8 @@
 #   bash examples/demo.sh [--mode udp|transport] [--transport udp|tcp]
 #                         [--policy ALG/EALG] [--sync-failure] [--wrong-key]
 #                         [--net-dereg] [--ipv6] [--out DIR] [--timeout S]
-#                         [--no-build]
+#                         [--dataplane esp|xfrm] [--ue-dataplane esp|xfrm]
+#                         [--pcscf-dataplane esp|xfrm] [--no-build]
 #
 #   --mode udp        (default) ordinary user, UE treated as behind a NAT:
 #                     UDP-encapsulated tunnel-mode SAs (TS 33.203 Annex M,
@@ -33,6 +34,17 @@
 #   --net-dereg       at the end the network de-registers the UE: the S-CSCF's
 #                     reg-event NOTIFY (RFC 3680), passed on by the P-CSCF
 #                     over the SAs; both delete every SA (TS 33.203 7.4)
+#   --dataplane xfrm  root, --mode transport, SIP over UDP: the UE and the
+#                     P-CSCF put their SAs into the Linux kernel through the
+#                     XFRM adapter (xfrm/imssec_xfrm.h) instead of the built-in
+#                     esp/ engine; the kernel does the ESP.  After every change
+#                     each prints the SAs read back from the kernel and whether
+#                     they match sa/'s table (VERIFIED xfrm-match), and at the
+#                     end that none of its SAs is left (VERIFIED xfrm-none-left).
+#                     --ue-dataplane / --pcscf-dataplane set one side only (a
+#                     mixed run: kernel ESP on one end, esp/ on the other).
+#                     The host kernel needs ESP: examples/demo-xfrm.sh (make
+#                     demo MODE=xfrm) runs this inside a User-Mode-Linux guest.
 #   --ipv6            the same over IPv6 (udp: ::1, the UE at fd00::20 behind
 #                     the NAT; transport: fd00:10::2 / fd00:10::1)
 #
@@ -54,9 +66,9 @@
 set -u
 cd "$(dirname "$0")/.."
 
-MODE=udp TRANSPORT=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 NETDEREG=0 OUT=build/demo TMO=30 BUILD_IT=1
+UE_DP=esp PC_DP=esp MODE=udp TRANSPORT=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 NETDEREG=0 OUT=build/demo TMO=30 BUILD_IT=1
 BUILD=${BUILD:-build}
-usage() { sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,65p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
     --mode) MODE=${2:?}; shift ;;
@@ -70,6 +82,9 @@ while [ $# -gt 0 ]; do
     --out) OUT=${2:?}; shift ;;
     --timeout) TMO=${2:?}; shift ;;
     --no-build) BUILD_IT=0 ;;
+    --dataplane) UE_DP=${2:?} PC_DP=${2:?}; shift ;;
+    --ue-dataplane) UE_DP=${2:?}; shift ;;
+    --pcscf-dataplane) PC_DP=${2:?}; shift ;;
     -h | --help) usage ;;
     *) echo "demo.sh: unknown option $1" >&2; usage ;;
     esac
@@ -94,6 +109,18 @@ case $TRANSPORT in
 udp | tcp) ;;
 *) echo "demo.sh: --transport udp|tcp" >&2; exit 2 ;;
 esac
+XFRM=0
+for d in "$UE_DP" "$PC_DP"; do
+    case $d in
+    esp) ;;
+    xfrm) XFRM=1 ;;
+    *) echo "demo.sh: --dataplane esp|xfrm" >&2; exit 2 ;;
+    esac
+done
+if [ "$XFRM" = 1 ] && { [ "$MODE" != transport ] || [ "$TRANSPORT" != udp ]; }; then
+    echo "FAILED: --dataplane xfrm runs with --mode transport --transport udp (the examples' kernel data plane is transport mode, SIP over UDP)"
+    exit 1
+fi
 
 # ---- build ------------------------------------------------------------------
 if [ "$BUILD_IT" = 1 ]; then
@@ -180,6 +207,8 @@ if [ "$MODE" = transport ]; then
     PC_ARGS+=(--ip $NET_IP --scscf-ip $NET_IP --mode transport)
     UE_ARGS+=(--ip $UE_IP --pcscf-ip $NET_IP --mode transport)
 fi
+[ "$UE_DP" = xfrm ] && UE_ARGS+=(--dataplane xfrm)
+[ "$PC_DP" = xfrm ] && PC_ARGS+=(--dataplane xfrm)
 [ -n "$POLICY" ] && PC_ARGS+=(--policy "$POLICY")
 [ -n "$CONF" ] && PC_ARGS+=(--confidentiality "$CONF")
 # Sync failure: the ISIM has already accepted SQN 0x100000 (SEQ 0x8000),
@@ -220,7 +249,7 @@ run_flow() {
     done
 }
 
-echo "== imssec demo: mode=$MODE transport=$TRANSPORT ipv6=$IPV6 policy=${POLICY:-default} sync-failure=$SYNC wrong-key=$WRONG net-dereg=$NETDEREG"
+echo "== imssec demo: mode=$MODE transport=$TRANSPORT dataplane=ue:$UE_DP,pcscf:$PC_DP ipv6=$IPV6 policy=${POLICY:-default} sync-failure=$SYNC wrong-key=$WRONG net-dereg=$NETDEREG"
 if [ "$MODE" = transport ]; then
     echo "   UE $UE_IP (netns $NS_UE) -- P-CSCF $NET_IP port 5060 -- S-CSCF/HSS $NET_IP port 5070 (netns $NS_NET)"
     echo "   --> unprotected SIP   ==> ESP (transport mode, IP protocol 50)   SA+/SA- SA created/deleted   (SIP over $TRANSPORT)"
@@ -233,6 +262,14 @@ else
 fi
 echo
 run_flow 2>&1 | tee "$OUT/ladder.txt"
+# Kernel ESP: what iproute2 sees in both namespaces once the programs ended
+# (before the namespaces go): no SA or policy with the adapter's tag.
+if [ "$XFRM" = 1 ]; then
+    for ns in "$NS_UE" "$NS_NET"; do
+        echo "netns $ns: ip xfrm state"; ip -n "$ns" xfrm state
+        echo "netns $ns: ip xfrm policy"; ip -n "$ns" xfrm policy
+    done >"$OUT/xfrm-after" 2>&1
+fi
 
 # ---- verdict ----------------------------------------------------------------
 echo
@@ -263,9 +300,19 @@ else
     fi
     [ "$SYNC" = 1 ] && need="$need aka-sync-failure hss-resync aka-resync"
     [ "$TRANSPORT" = tcp ] && need="$need tcp-close"
+    # kernel ESP at the UE: the kernel made the packet, there is none to replay
+    [ "$UE_DP" = xfrm ] && need=$(echo $need | sed 's/pcscf-replay-dropped//')
 fi
 for step in $need; do
     grep -q "| VERIFIED $step:" "$L" || note_fail "$step"
+done
+# The kernel's SAs read back after every change equal sa/'s table, and
+# none is left at the end, on each side that uses the kernel.
+for x in "UE:$UE_DP" "P-CSCF:$PC_DP"; do
+    [ "${x#*:}" = xfrm ] || continue
+    r=${x%%:*}
+    grep -q "^$r *| VERIFIED xfrm-match:" "$L" || note_fail "xfrm-match ($r)"
+    grep -q "^$r *| VERIFIED xfrm-none-left:" "$L" || note_fail "xfrm-none-left ($r)"
 done
 # Any FAILED / NOTIMPL line fails the run, whatever step it belongs to.
 while IFS= read -r l; do
@@ -287,6 +334,14 @@ for n in ue pcscf scscf; do
     [ "$rc" = 0 ] || note_fail "$n exit status $rc"
 done
 NV=$(grep -c '| VERIFIED ' "$L")
+if [ "$XFRM" = 1 ]; then
+    nleft=$(grep -c '0x33203000' "$OUT/xfrm-after")
+    if [ "$nleft" = 0 ]; then
+        echo "  VERIFIED xfrm-kernel-empty: after both programs ended, ip xfrm state / policy list nothing with reqid 0x33203000 in either namespace"
+    else
+        note_fail "xfrm-kernel-empty ($nleft entries with reqid 0x33203000 left: $OUT/xfrm-after)"
+    fi
+fi
 
 # ---- Wireshark's ESP SA table, made by the CLI from the examples' key log ----
 : >"$ESPSA"
@@ -351,7 +406,9 @@ capture_media() {
     fi
 }
 
-if command -v tshark >/dev/null 2>&1 && [ -s "$PCAP" ]; then
+if [ "$XFRM" = 1 ]; then
+    echo "  (kernel ESP: the examples' capture holds what they sent themselves, not the kernel's ESP: no tshark check)"
+elif command -v tshark >/dev/null 2>&1 && [ -s "$PCAP" ]; then
     TS=(-o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE)
     while IFS= read -r line; do TS+=(-o "uat:esp_sa:$line"); done <"$ESPSA"
     echo "  tshark, decrypting $PCAP with $ESPSA: SIP requests carried inside ESP"
@@ -394,7 +451,9 @@ if [ -z "$FIRST_FAIL" ]; then
         else
             end="de-registration removed every SA"
         fi
-        echo "VERIFIED: all steps ($NV checks): registration, MESSAGE both ways over the SAs, re-registration with SA switch-over, $call, $end"
+        dp=""
+        [ "$XFRM" = 1 ] && dp=" (data plane: UE $UE_DP, P-CSCF $PC_DP; kernel SAs = sa/'s after every step, none left)"
+        echo "VERIFIED: all steps ($NV checks)$dp: registration, MESSAGE both ways over the SAs, re-registration with SA switch-over, $call, $end"
     fi
     exit 0
 fi

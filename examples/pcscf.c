@@ -33,6 +33,7 @@
  */
 #include "../imssec.h"
 #include "call.h"
+#include "dp_xfrm.h"
 #include "ipsec.h"
 #include "ladder.h"
 #include "net.h"
@@ -49,13 +50,15 @@ static const char usage[] =
     "             [--scscf-ip 127.0.0.1] [--scscf-port 5070] [--mode udp|transport]\n"
     "             [--policy hmac-sha-1-96/aes-cbc,hmac-sha-1-96/des-ede3-cbc,...]\n"
     "             [--confidentiality supported|required|never] [--pcap FILE]\n"
-    "             [--esp-keys FILE] [--timeout-ms 30000]\n"
+    "             [--esp-keys FILE] [--timeout-ms 30000] [--dataplane esp|xfrm]\n"
     "A P-CSCF (see the comment at the top of pcscf.c).  It takes SIP over UDP and\n"
-    "TCP, unprotected on --port and inside the SAs.\n";
+    "TCP, unprotected on --port and inside the SAs.\n"
+    "  --dataplane   esp: the library's esp/ engine; xfrm: the Linux kernel's ESP through\n"
+    "                the XFRM adapter (root; --mode transport, SIP over UDP only)\n";
 
 static const char *const known[] = {"ip",     "port",   "encap-port", "core-port", "scscf-ip",
                                     "scscf-port", "mode", "policy", "confidentiality", "pcap",
-                                    "esp-keys", "timeout-ms", NULL};
+                                    "esp-keys", "timeout-ms", "dataplane", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
@@ -866,7 +869,8 @@ static void on_dropped(void *user, int verdict, const imssec_errinfo *e)
     (void)user;
     if (verdict == IMSSEC_E_REPLAY)
         verify(1, "pcscf-replay-dropped",
-               "a replayed ESP packet was dropped by esp/'s anti-replay window (RFC 4303 3.4.3)");
+               "a replayed ESP packet was dropped by %s anti-replay window (RFC 4303 3.4.3)",
+               DP.xfrm ? "the kernel's" : "esp/'s");
     else
         ladder("ESP packet dropped: %s (%s)", imssec_errname(verdict),
                e->what ? e->what : imssec_strerror(verdict));
@@ -925,6 +929,8 @@ int main(int argc, char **argv)
     }
     ex_dp_init(&DP, &io, transport_mode ? IMSSEC_MODE_TRANS : IMSSEC_MODE_UDP_ENC_TUN, efd, tap,
                esp_sa_file);
+    if (dp_xfrm_arg(&DP, argc, argv, IMSSEC_SA_ROLE_PCSCF) != 0)
+        return 2;
     {
         /* sa/: the P-CSCF state machine and its SA table (room for a few
          * users), the library's esp/ pool behind it */
@@ -978,6 +984,7 @@ int main(int argc, char **argv)
     call_alg_end(&alg, NULL);
     DP.why = "P-CSCF exits";
     imssec_sa_table_wipe(&sat);
+    dp_xfrm_close(&DP);
     if (esp_sa_file)
         fclose(esp_sa_file);
     ladder("exit (%d failures)", verify_failures());

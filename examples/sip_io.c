@@ -2,6 +2,7 @@
  * sip_io.c -- see sip_io.h.
  */
 #include "sip_io.h"
+#include "dp_xfrm.h"
 #include "ladder.h"
 #include "net.h"
 #include "pcap.h"
@@ -259,6 +260,17 @@ static int sio_framed(sio *s, char *buf, size_t cap, size_t *len, sio_from *from
     return 0;
 }
 
+static void sio_drop(sio *s, int rc, const char *what)
+{
+    imssec_errinfo e;
+    memset(&e, 0, sizeof e);
+    e.what = what;
+    if (s->dropped)
+        s->dropped(s->user, rc, &e);
+    else
+        ladder("ESP packet dropped: %s (%s)", imssec_errname(rc), what);
+}
+
 /* One packet from the ESP socket: a UDP message is returned, a TCP
  * segment goes to the TCP. */
 static int sio_esp_in(sio *s, int fd, char *buf, size_t cap, size_t *len, sio_from *from)
@@ -364,7 +376,7 @@ int sio_recv(sio *s, int timeout_ms, char *buf, size_t cap, size_t *len, sio_fro
             return 1;
     }
     for (;;) {
-        int fds[SIO_CHANS + 2], who[SIO_CHANS + 2], nfd = 0, i, k;
+        int fds[SIO_CHANS + 2 + DP_XFRM_SOCKS], who[SIO_CHANS + 2 + DP_XFRM_SOCKS], nfd = 0, i, k;
         uint64_t now = net_now_ms(), next = end, t;
         if (sio_framed(s, buf, cap, len, from))
             return 1;
@@ -393,7 +405,14 @@ int sio_recv(sio *s, int timeout_ms, char *buf, size_t cap, size_t *len, sio_fro
                 fds[nfd] = s->chan[i].fd;
                 who[nfd++] = i;
             }
-        if (s->dp) {
+        if (s->dp && s->dp->xfrm) {
+            /* the kernel's ESP: the protected ports' sockets; its replay drops */
+            for (i = dp_xfrm_fds(s->dp, fds + nfd, DP_XFRM_SOCKS); i > 0; i--)
+                who[nfd++] = -1;
+            next = next > now + 100 ? now + 100 : next;
+            if (dp_xfrm_poll(s->dp) == IMSSEC_E_REPLAY)
+                sio_drop(s, IMSSEC_E_REPLAY, "the kernel's anti-replay window (xfrm_stats.replay)");
+        } else if (s->dp) {
             /* IPv6 transport mode: ESP arrives on the tap only (the raw
              * socket is for sending, net.h) */
             fds[nfd] = s->dp->tap >= 0 ? s->dp->tap : s->dp->fd;

@@ -1,0 +1,63 @@
+/*
+ * dp_xfrm.h -- `--dataplane xfrm`: the Linux kernel as the UE's and the
+ * P-CSCF's data plane, through the library's XFRM adapter
+ * (xfrm/imssec_xfrm.h, build/libimssec_xfrm.a), instead of the built-in
+ * esp/ engine of ipsec.h.
+ *
+ *   - sa/'s install / update / remove callbacks are the adapter's (wrapped
+ *     by ex_dp for the ladder as before): every SA and its two policies
+ *     (UDP and TCP) go into the kernel's XFRM tables;
+ *   - protected SIP goes over ordinary UDP sockets bound to our protected
+ *     ports (UE: port_uc / port_us, P-CSCF: port_ps / port_pc), one per
+ *     port, opened with the first SA that uses the port and closed with
+ *     the last; the kernel applies ESP by policy;
+ *   - a datagram received on a protected port names its SA with
+ *     imssec_sa_find_ports() (the adapter's inbound policies make the
+ *     kernel drop one of the SA's flow that did not come over that SA,
+ *     TS 33.203 7.1 rules 4 and 7) and goes into the same path as the
+ *     built-in engine's protected receive (an imssec_sa_esp_received);
+ *   - after every change the kernel's SAs and policies are read back
+ *     (imssec_xfrm_list, _list_policies: `ip xfrm state` / `ip xfrm policy`)
+ *     and compared with sa/'s table: "VERIFIED xfrm-match: ..."; at exit,
+ *     "VERIFIED xfrm-none-left: ..." when no SA or policy of ours is left;
+ *   - the kernel's replay counter (xfrm_stats.replay) of our inbound SAs
+ *     is watched: a packet it dropped is reported like esp/'s verdict.
+ *
+ * Transport mode and SIP over UDP only (the examples' TCP runs inside the
+ * SAs as a user-space stack, tcp_lite.h, which the kernel's ESP cannot
+ * carry).  Linux only: elsewhere --dataplane xfrm says it is not built.
+ */
+#ifndef EXAMPLES_DP_XFRM_H
+#define EXAMPLES_DP_XFRM_H
+
+#include "../imssec.h"
+#include "ipsec.h"
+
+#define DP_XFRM_SOCKS 8 /* protected ports open at once (two sets of two, and room) */
+
+/* Read --dataplane esp|xfrm.  esp (default): nothing changes.  xfrm: open
+ * the adapter (needs CAP_NET_ADMIN), remove leftovers of an earlier run
+ * with our tag (imssec_xfrm_flush_stale) and put the kernel behind d's
+ * callbacks.  Call after ex_dp_init() and before the table's first SA.
+ * role: IMSSEC_SA_ROLE_UE / _PCSCF.  0, or -1 with a message on stderr. */
+int dp_xfrm_arg(ex_dp *d, int argc, char **argv, int role);
+
+/* What ex_dp does with --dataplane xfrm (ipsec.c, sip_io.c). */
+int dp_xfrm_send(ex_dp *d, imssec_sa_ref sa, int transport, const uint8_t *payload, size_t n,
+                 imssec_errinfo *err);
+int dp_xfrm_recv(ex_dp *d, int fd, uint8_t *out, size_t cap, imssec_sa_esp_received *rx,
+                 imssec_errinfo *err);
+void dp_xfrm_replay(ex_dp *d);
+/* Our SAs in the kernel (read back), -1 if the kernel cannot be read. */
+int dp_xfrm_count(const ex_dp *d);
+/* The protected ports' sockets, for poll: up to cap into fds; returns n. */
+int dp_xfrm_fds(const ex_dp *d, int *fds, int cap);
+/* Between messages (sio_recv): after a change, the read-back check; and
+ * IMSSEC_E_REPLAY when the kernel dropped replayed packets since the last
+ * call, else IMSSEC_OK. */
+int dp_xfrm_poll(ex_dp *d);
+/* At exit, after imssec_sa_table_wipe(): the last check (none of ours
+ * left), then close the adapter and the sockets.  A no-op without xfrm. */
+void dp_xfrm_close(ex_dp *d);
+
+#endif
