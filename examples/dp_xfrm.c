@@ -76,6 +76,10 @@ void dp_xfrm_close(ex_dp *d)
 
 #include "../xfrm/imssec_xfrm.h"
 
+#include <arpa/inet.h>
+#include <netpacket/packet.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define DPX_LIST 32
@@ -427,11 +431,61 @@ void dp_xfrm_close(ex_dp *d)
 
 /* ---- SIP over the protected ports ------------------------------------------------ */
 
+/* The replay check (d->remember): the kernel makes the ESP packet, so the
+ * program watches it leave (AF_PACKET, PACKET_OUTGOING) and keeps a copy:
+ * ESP (IP protocol / next header 50) to the SA's address with its SPI. */
+static uint32_t dpx_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static int dpx_tap_open(void)
+{
+    /* ETH_P_ALL: a socket of one protocol sees only packets that arrive */
+    return socket(AF_PACKET, SOCK_DGRAM, htons(0x0003));
+}
+
+static void dpx_tap_catch(ex_dp *d, int fd, const imssec_sa_info *i)
+{
+    uint64_t end = net_now_ms() + 500;
+    uint8_t buf[sizeof d->last];
+    while (net_now_ms() < end) {
+        struct pollfd pf;
+        struct sockaddr_ll from;
+        socklen_t l = sizeof from;
+        ssize_t got;
+        size_t off;
+        int v6 = i->dst.len == 16;
+        pf.fd = fd;
+        pf.events = POLLIN;
+        if (poll(&pf, 1, 100) <= 0)
+            continue;
+        got = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &l);
+        if (got < 48 || from.sll_pkttype != PACKET_OUTGOING ||
+            from.sll_protocol != htons(v6 ? 0x86dd : 0x0800))
+            continue;
+        off = v6 ? 40 : (size_t)(buf[0] & 15) * 4;
+        if ((buf[0] >> 4) != (v6 ? 6 : 4) || buf[v6 ? 6 : 9] != 50 ||
+            memcmp(buf + (v6 ? 24 : 16), i->dst.b, i->dst.len) != 0 || (size_t)got < off + 8 ||
+            dpx_be32(buf + off) != i->spi)
+            continue;
+        memcpy(d->last, buf, (size_t)got);
+        d->last_len = (size_t)got;
+        d->last_to = i->dst;
+        ladder("    xfrm: the kernel's ESP packet of this message kept (spi=0x%08x seq=%u, %u "
+               "bytes, seen leaving on AF_PACKET) for the replay check",
+               (unsigned)i->spi, (unsigned)dpx_be32(buf + off + 4), (unsigned)got);
+        return;
+    }
+    ladder("    xfrm: the kernel's ESP packet of this message was not seen leaving: no replay");
+}
+
 int dp_xfrm_send(ex_dp *d, imssec_sa_ref sa, int transport, const uint8_t *payload, size_t n,
                  imssec_errinfo *err)
 {
     imssec_sa_info i;
     dpx_sock *s;
+    int tap = -1;
     if (X.dirty)
         dpx_check_changes(); /* the SAs sa/ just made, before the first message on them */
     if (transport != IMSSEC_TRANSPORT_UDP) {
@@ -443,8 +497,16 @@ int dp_xfrm_send(ex_dp *d, imssec_sa_ref sa, int transport, const uint8_t *paylo
         return IMSSEC_E_NOT_FOUND;
     }
     s = dpx_sock_find(&i.src, i.sport);
+    if (s && d->remember) {
+        d->remember = 0;
+        tap = dpx_tap_open();
+    }
     if (s)
         net_sendto(s->fd, &i.dst, i.dport, payload, n); /* the kernel's policy: ESP on sa */
+    if (tap >= 0) {
+        dpx_tap_catch(d, tap, &i);
+        close(tap);
+    }
     (void)imssec_sa_note_sent(d->t, sa, net_now_ms());
     imssec_wipe(&i, sizeof i);
     if (!s) {
@@ -504,9 +566,12 @@ int dp_xfrm_recv(ex_dp *d, int fd, uint8_t *out, size_t cap, imssec_sa_esp_recei
 
 void dp_xfrm_replay(ex_dp *d)
 {
-    (void)d;
-    ladder("    (kernel ESP: the packet was made by the kernel, the UE has no copy to replay; "
-           "no replay this time)");
+    /* the kernel's packet, byte for byte, on the raw ESP socket (d->fd,
+     * transport mode): no policy of ours matches IP protocol 50 */
+    if (d->last_len)
+        net_send_raw(d->fd, &d->last_to, d->last, d->last_len);
+    else
+        ladder("    (kernel ESP: no copy of the kernel's packet was kept: no replay)");
 }
 
 int dp_xfrm_count(const ex_dp *d)

@@ -21,7 +21,10 @@
  *     and compared with sa/'s table: "VERIFIED xfrm-match: ..."; at exit,
  *     "VERIFIED xfrm-none-left: ..." when no SA or policy of ours is left;
  *   - the kernel's replay counter (xfrm_stats.replay) of our inbound SAs
- *     is watched: a packet it dropped is reported like esp/'s verdict.
+ *     is watched: a packet it dropped is reported like esp/'s verdict;
+ *   - the UE's replay check (ex_dp.remember / ex_dp_replay_last): the
+ *     kernel makes the ESP packet, so it is caught leaving (AF_PACKET,
+ *     PACKET_OUTGOING) and resent byte for byte on the raw ESP socket.
  *
  * Transport mode and SIP over UDP only (the examples' TCP runs inside the
  * SAs as a user-space stack, tcp_lite.h, which the kernel's ESP cannot

@@ -214,8 +214,10 @@ int ex_dp_send(ex_dp *d, imssec_sa_ref sa, int transport, const uint8_t *payload
 
 void ex_dp_replay_last(ex_dp *d)
 {
-    if (d->xfrm)
+    if (d->xfrm) {
         dp_xfrm_replay(d);
+        return;
+    }
     if (d->last_len)
         ex_wire(d, d->last, d->last_len, &d->last_to, d->last_port);
 }

@@ -17,8 +17,10 @@
 #     (the kernel's inbound SAs counted packets);
 #   - after both programs ended, `ip xfrm state` / `ip xfrm policy` in both
 #     namespaces list nothing with reqid 0x33203000 (xfrm-after);
-#   - ue-esp: the UE's byte-for-byte replay was dropped by the P-CSCF
-#     kernel's anti-replay window (xfrm_stats.replay).
+#   - the UE's byte-for-byte replay of an ESP packet (with the UE on the
+#     kernel: the kernel's packet, caught leaving on AF_PACKET) was dropped
+#     by the P-CSCF's anti-replay window: the kernel's (xfrm_stats.replay)
+#     or esp/'s.
 # On the host (no kernel ESP needed): --dataplane is checked (a bad value
 # and xfrm without --mode transport are refused with exit 2).
 # Prints PASS / FAIL / SKIP lines; always exits 0 (test/run.sh counts).
@@ -114,12 +116,20 @@ for run in $RUNS; do
     else
         echo "FAIL $T $run kernel-empty: $(grep -c 0x33203000 "$D/xfrm-after" 2>/dev/null) tagged entries in $D/xfrm-after"
     fi
-    if [ "$run" = ue-esp ]; then
-        if grep -q "^P-CSCF *| VERIFIED pcscf-replay-dropped: a replayed ESP packet was dropped by the kernel's anti-replay window" "$L"; then
-            echo "PASS $T $run replay: the esp/ UE's byte-for-byte replay was dropped by the P-CSCF kernel's anti-replay window (xfrm_stats.replay)"
-        else
-            echo "FAIL $T $run replay: no kernel replay drop reported by the P-CSCF"
-        fi
+    # the replay check: the UE resends its MESSAGE's ESP packet byte for byte
+    # (on the kernel: the packet the kernel made, caught leaving on AF_PACKET);
+    # the P-CSCF's anti-replay window (kernel or esp/) must drop it
+    case $run in
+    ue-esp) ue_kept=1 pc_eng="the kernel's" ;;
+    ue-xfrm) ue_kept=0 pc_eng="esp/'s" ;;
+    *) ue_kept=0 pc_eng="the kernel's" ;;
+    esac
+    [ "$ue_kept" = 1 ] || grep -q "^UE *|     xfrm: the kernel's ESP packet of this message kept (spi=" "$L" && ue_kept=1
+    if [ "$ue_kept" = 1 ] &&
+        grep -q "^P-CSCF *| VERIFIED pcscf-replay-dropped: a replayed ESP packet was dropped by $pc_eng anti-replay window" "$L"; then
+        echo "PASS $T $run replay: the UE's ESP packet replayed byte for byte was dropped by $pc_eng anti-replay window at the P-CSCF"
+    else
+        echo "FAIL $T $run replay: UE packet kept: $ue_kept; $(grep -m1 'pcscf-replay-dropped' "$L" || echo 'no pcscf-replay-dropped')"
     fi
 done
 echo "# $T took $(($(date +%s) - t_start)) s"
