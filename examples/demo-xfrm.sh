@@ -12,6 +12,7 @@
 #   ue-esp   mixed: the UE on the built-in esp/ engine, the P-CSCF on the
 #            kernel (--ue-dataplane esp --pcscf-dataplane xfrm)
 #   ue-xfrm  mixed the other way (--ue-dataplane xfrm --pcscf-dataplane esp)
+#   xfrm6    both on the kernel over IPv6 (--ipv6; not in the default runs)
 # with the UE in one network namespace and the P-CSCF and the S-CSCF/HSS in
 # another, joined by a veth pair.  Each side on the kernel prints after
 # every change the SAs it reads back from the kernel (imssec_xfrm_list: what
@@ -52,6 +53,7 @@ if [ "${DX_GUEST:-0}" = 1 ]; then
     for run in $(echo "$DX_RUNS" | tr ',' ' '); do
         case $run in
         xfrm) dp=(--dataplane xfrm) ;;
+        xfrm6) dp=(--dataplane xfrm --ipv6) ;;
         ue-esp) dp=(--ue-dataplane esp --pcscf-dataplane xfrm) ;;
         ue-xfrm) dp=(--ue-dataplane xfrm --pcscf-dataplane esp) ;;
         *) echo "ERROR: unknown run $run"; continue ;;

@@ -82,7 +82,7 @@ void dp_xfrm_close(ex_dp *d)
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define DPX_LIST 32
+#define DPX_LIST 64 /* the P-CSCF table: 4 users x 12 SAs, and room */
 
 typedef struct dpx_sock {
     int fd, refs;

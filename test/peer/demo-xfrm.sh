@@ -8,7 +8,8 @@
 # other side is the independent peer: what one end's kernel encrypts the
 # other end's esp/ (or kernel) must decrypt and vice versa.
 #
-# Asserts, for each run (xfrm, ue-esp, ue-xfrm):
+# Asserts, for each run (xfrm, ue-esp, ue-xfrm, and xfrm6: both on the
+# kernel over IPv6):
 #   - demo.sh's last line is VERIFIED and no step FAILED;
 #   - each side on the kernel printed "VERIFIED xfrm-match" after every
 #     change of its SAs (at least: set 1 made, set 2 made, set 1 deleted,
@@ -47,12 +48,12 @@ fi
 
 # ---- the option, on the host ---------------------------------------------------------
 e1=$("$BUILD/ue" --dataplane kernel 2>&1); r1=$?
-e2=$("$BUILD/pcscf" --dataplane xfrm --mode udp 2>&1); r2=$?
+e2=$("$BUILD/ue" --dataplane xfrm --mode udp 2>&1); r2=$?
 if [ "$r1" = 2 ] && [ "${e1#*--dataplane esp|xfrm}" != "$e1" ] && [ "$r2" = 2 ] &&
     [ "${e2#*needs --mode transport}" != "$e2" ]; then
     echo "PASS $T option: --dataplane kernel refused (exit 2), --dataplane xfrm with --mode udp refused (exit 2: needs --mode transport)"
 else
-    echo "FAIL $T option: ue --dataplane kernel: exit $r1 '$e1'; pcscf --dataplane xfrm --mode udp: exit $r2 '$e2'"
+    echo "FAIL $T option: ue --dataplane kernel: exit $r1 '$e1'; ue --dataplane xfrm --mode udp: exit $r2 '$e2'"
 fi
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces and XFRM inside the UML guest, hostfs)"
@@ -63,7 +64,7 @@ command -v ip >/dev/null || skip_all "no ip (iproute2)"
 
 # ---- the runs, in one guest -------------------------------------------------------------
 OUT=$BUILD/peer/demo-xfrm
-RUNS="xfrm ue-esp ue-xfrm"
+RUNS="xfrm ue-esp ue-xfrm xfrm6"
 timeout 400 bash examples/demo-xfrm.sh --no-build --runs "$RUNS" --out "$OUT" >"$BUILD/peer/demo-xfrm.log" 2>&1
 rc=$?
 last=$(tail -n 1 "$BUILD/peer/demo-xfrm.log")
@@ -106,7 +107,7 @@ for run in $RUNS; do
         echo "FAIL $T $run demo: ${dlast:0:200} $(grep -m1 -E '\| (FAILED|NOTIMPL) ' "$L")"
     fi
     case $run in
-    xfrm) side "$run" UE "$L"; side "$run" P-CSCF "$L" ;;
+    xfrm | xfrm6) side "$run" UE "$L"; side "$run" P-CSCF "$L" ;;
     ue-esp) side "$run" P-CSCF "$L" ;;
     ue-xfrm) side "$run" UE "$L" ;;
     esac
