@@ -5,14 +5,16 @@
 # test/peer/sa-xfrm.sh: the host's / over hostfs, read-only, so the
 # host-built examples run in the guest unchanged).
 #
-#   bash examples/demo-xfrm.sh [--runs "xfrm ue-esp ue-xfrm"] [--out DIR] [--no-build]
+#   bash examples/demo-xfrm.sh [--runs "xfrm ue-esp ue-xfrm xfrm-tcp"] [--out DIR] [--no-build]
 #
 # In the guest, examples/demo.sh --mode transport runs each of:
 #   xfrm     UE and P-CSCF both on the kernel's ESP (--dataplane xfrm)
 #   ue-esp   mixed: the UE on the built-in esp/ engine, the P-CSCF on the
 #            kernel (--ue-dataplane esp --pcscf-dataplane xfrm)
 #   ue-xfrm  mixed the other way (--ue-dataplane xfrm --pcscf-dataplane esp)
-#   xfrm6    both on the kernel over IPv6 (--ipv6; not in the default runs)
+#   RUN-tcp  any of these with SIP over TCP (kernel TCP on the kernel side,
+#            the examples' own TCP inside the SAs on the esp/ side)
+#   RUN6     any of these over IPv6 (--ipv6), e.g. xfrm6, xfrm-tcp6
 # with the UE in one network namespace and the P-CSCF and the S-CSCF/HSS in
 # another, joined by a veth pair.  Each side on the kernel prints after
 # every change the SAs it reads back from the kernel (imssec_xfrm_list: what
@@ -51,17 +53,20 @@ if [ "${DX_GUEST:-0}" = 1 ]; then
     cd "$DX_ROOT" || echo "ERROR: no $DX_ROOT"
     export TMPDIR=$DX_WORK BUILD=$DX_BUILD
     for run in $(echo "$DX_RUNS" | tr ',' ' '); do
-        case $run in
+        # NAME[-tcp][6]: SIP over TCP, IPv6
+        base=${run%6} extra=()
+        [ "$base" != "$run" ] && extra+=(--ipv6)
+        case $base in *-tcp) extra+=(--transport tcp) base=${base%-tcp} ;; *) extra+=(--transport udp) ;; esac
+        case $base in
         xfrm) dp=(--dataplane xfrm) ;;
-        xfrm6) dp=(--dataplane xfrm --ipv6) ;;
         ue-esp) dp=(--ue-dataplane esp --pcscf-dataplane xfrm) ;;
         ue-xfrm) dp=(--ue-dataplane xfrm --pcscf-dataplane esp) ;;
         *) echo "ERROR: unknown run $run"; continue ;;
         esac
         echo "-- run $run ${EPOCHREALTIME:-}"
         mkdir -p "$OUT/$run"
-        timeout -s KILL 150 bash examples/demo.sh --no-build --mode transport --transport udp \
-            "${dp[@]}" --timeout 60 --out "$OUT/$run" >"$OUT/$run/demo.out" 2>&1
+        timeout -s KILL 150 bash examples/demo.sh --no-build --mode transport \
+            "${dp[@]}" "${extra[@]}" --timeout 60 --out "$OUT/$run" >"$OUT/$run/demo.out" 2>&1
         echo $? >"$OUT/$run/rc"
     done
     echo GUEST-DONE >"$OUT/done"
@@ -74,7 +79,7 @@ cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) BABS=$BUILD ;; *) BABS=$ROOT/$BUILD ;; esac
-RUNS="xfrm ue-esp ue-xfrm" OUTDIR=$BUILD/demo-xfrm BUILD_IT=1
+RUNS="xfrm ue-esp ue-xfrm xfrm-tcp" OUTDIR=$BUILD/demo-xfrm BUILD_IT=1
 while [ $# -gt 0 ]; do
     case $1 in
     --runs) RUNS=${2:?}; shift ;;

@@ -34,7 +34,7 @@
 #   --net-dereg       at the end the network de-registers the UE: the S-CSCF's
 #                     reg-event NOTIFY (RFC 3680), passed on by the P-CSCF
 #                     over the SAs; both delete every SA (TS 33.203 7.4)
-#   --dataplane xfrm  root, --mode transport, SIP over UDP: the UE and the
+#   --dataplane xfrm  root, --mode transport (SIP over UDP or TCP): the UE and the
 #                     P-CSCF put their SAs into the Linux kernel through the
 #                     XFRM adapter (xfrm/imssec_xfrm.h) instead of the built-in
 #                     esp/ engine; the kernel does the ESP.  After every change
@@ -117,8 +117,8 @@ for d in "$UE_DP" "$PC_DP"; do
     *) echo "demo.sh: --dataplane esp|xfrm" >&2; exit 2 ;;
     esac
 done
-if [ "$XFRM" = 1 ] && { [ "$MODE" != transport ] || [ "$TRANSPORT" != udp ]; }; then
-    echo "FAILED: --dataplane xfrm runs with --mode transport --transport udp (the examples' kernel data plane is transport mode, SIP over UDP)"
+if [ "$XFRM" = 1 ] && [ "$MODE" != transport ]; then
+    echo "FAILED: --dataplane xfrm runs with --mode transport (the examples' kernel data plane is transport mode)"
     exit 1
 fi
 

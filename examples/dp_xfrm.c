@@ -4,6 +4,8 @@
 #include "dp_xfrm.h"
 #include "ladder.h"
 #include "net.h"
+#include "sip.h"
+#include "sip_io.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -71,6 +73,22 @@ void dp_xfrm_close(ex_dp *d)
 {
     (void)d;
 }
+int dp_xfrm_framed(ex_dp *d, char *buf, size_t cap, size_t *len, struct sio_from *from)
+{
+    (void)d, (void)buf, (void)cap, (void)len, (void)from;
+    return 0;
+}
+int dp_xfrm_send_tcp(ex_dp *d, imssec_sa_ref sa, int is_request, const char *msg, size_t n,
+                     tl_conn **conn, imssec_errinfo *err)
+{
+    (void)d, (void)sa, (void)is_request, (void)msg, (void)n, (void)conn, (void)err;
+    return IMSSEC_E_UNSUPPORTED;
+}
+int dp_xfrm_tcp_close(ex_dp *d, tl_conn *c)
+{
+    (void)d, (void)c;
+    return 0;
+}
 
 #else /* EX_XFRM */
 
@@ -86,9 +104,19 @@ void dp_xfrm_close(ex_dp *d)
 
 typedef struct dpx_sock {
     int fd, refs;
+    int lfd;                 /* our server port (UE port_us, P-CSCF port_ps): TCP listener; else -1 */
     imssec_addr ip;
     unsigned port;
 } dpx_sock;
+
+/* A kernel TCP connection inside a pair of SAs (7.1 TCP case).  tl_conn
+ * serves as its descriptor (the programs keep and compare these: the
+ * request's connection, the one to close); only state, raddr, ports,
+ * in_sa / out_sa and rcv / rcv_len are used. */
+typedef struct dpx_conn {
+    tl_conn c;
+    int fd;
+} dpx_conn;
 
 struct dp_xfrm {
     imssec_xfrm x;
@@ -96,6 +124,7 @@ struct dp_xfrm {
     ex_dp *d;
     int role;
     dpx_sock sock[DP_XFRM_SOCKS];
+    dpx_conn conn[DP_XFRM_CONNS];
     int dirty, added, removed, updated, had_sas;
     const char *why;
     uint32_t replay_seen;
@@ -119,7 +148,7 @@ static dpx_sock *dpx_sock_find(const imssec_addr *ip, unsigned port)
     return NULL;
 }
 
-static int dpx_sock_ref(const imssec_addr *ip, unsigned port)
+static int dpx_sock_ref(const imssec_addr *ip, unsigned port, int server)
 {
     dpx_sock *s = dpx_sock_find(ip, port);
     int i;
@@ -134,11 +163,12 @@ static int dpx_sock_ref(const imssec_addr *ip, unsigned port)
     if (!s)
         return -1;
     s->fd = net_udp(ip, port); /* exits if the port is taken */
+    s->lfd = server ? net_tcp_listen(ip, port) : -1;
     s->refs = 1;
     s->ip = *ip;
     s->port = port;
-    ladder("    xfrm: UDP socket on protected port %s:%u opened (the kernel applies ESP by policy)",
-           addr_text(ip, 1, t), port);
+    ladder("    xfrm: UDP socket%s on protected port %s:%u opened (the kernel applies ESP by "
+           "policy)", server ? " and TCP listener" : "", addr_text(ip, 1, t), port);
     return 0;
 }
 
@@ -149,8 +179,10 @@ static void dpx_sock_unref(const imssec_addr *ip, unsigned port)
     if (!s || --s->refs > 0)
         return;
     close(s->fd);
-    ladder("    xfrm: UDP socket on protected port %s:%u closed (no SA uses it)",
-           addr_text(&s->ip, 1, t), s->port);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    ladder("    xfrm: UDP socket%s on protected port %s:%u closed (no SA uses it)",
+           s->lfd >= 0 ? " and TCP listener" : "", addr_text(&s->ip, 1, t), s->port);
     memset(s, 0, sizeof *s);
 }
 
@@ -160,6 +192,24 @@ static void dpx_local(const imssec_sa_info *sa, const imssec_addr **ip, unsigned
 {
     *ip = sa->inbound ? &sa->dst : &sa->src;
     *port = sa->inbound ? sa->dport : sa->sport;
+}
+
+/* Whether our end of sa is our server port: the UE's port_us (PC_US in,
+ * US_PC out), the P-CSCF's port_ps (UC_PS in, PS_UC out) (7.1). */
+static int dpx_server(const imssec_sa_info *sa)
+{
+    if (X.role == IMSSEC_SA_ROLE_UE)
+        return sa->which == IMSSEC_SA_PC_US || sa->which == IMSSEC_SA_US_PC;
+    return sa->which == IMSSEC_SA_UC_PS || sa->which == IMSSEC_SA_PS_UC;
+}
+
+static void dpx_conn_drop(dpx_conn *k, const char *why)
+{
+    char t[IMSSEC_ADDR_TEXT_MAX + 1];
+    ladder("    xfrm tcp %u->%s:%u: %s", k->c.lport, addr_text(&k->c.raddr, 1, t), k->c.rport, why);
+    close(k->fd);
+    memset(k, 0, sizeof *k);
+    k->fd = -1;
 }
 
 /* ---- the adapter's callbacks, with the sockets and the change count ----------- */
@@ -177,7 +227,7 @@ static int dpx_install(void *user, const imssec_sa_info *sa, uint64_t *handle, i
     X.dirty = 1;
     X.added++;
     X.had_sas = 1;
-    if (dpx_sock_ref(ip, port) != 0) {
+    if (dpx_sock_ref(ip, port, dpx_server(sa)) != 0) {
         err->what = "the xfrm data plane has no room for another protected port";
         (void)X.k.remove(X.k.user, sa, err);
         X.added--;
@@ -198,10 +248,14 @@ static int dpx_remove(void *user, const imssec_sa_info *sa, imssec_errinfo *err)
 {
     const imssec_addr *ip;
     unsigned port;
-    int rc;
+    int rc, k;
     (void)user;
     dpx_local(sa, &ip, &port);
     rc = X.k.remove(X.k.user, sa, err);
+    for (k = 0; k < DP_XFRM_CONNS; k++)
+        if (X.conn[k].c.state != TL_FREE &&
+            (X.conn[k].c.in_sa == sa->ref || X.conn[k].c.out_sa == sa->ref))
+            dpx_conn_drop(&X.conn[k], "gone with its SAs");
     dpx_sock_unref(ip, port);
     X.dirty = 1;
     X.removed++;
@@ -231,6 +285,8 @@ int dp_xfrm_arg(ex_dp *d, int argc, char **argv, int role)
     }
     memset(&X, 0, sizeof X);
     memset(&e, 0, sizeof e);
+    for (rc = 0; rc < DP_XFRM_CONNS; rc++)
+        X.conn[rc].fd = -1;
     imssec_xfrm_init(&X.x);
     rc = imssec_xfrm_open(&X.x, &e);
     if (rc == IMSSEC_OK)
@@ -251,7 +307,7 @@ int dp_xfrm_arg(ex_dp *d, int argc, char **argv, int role)
     d->lib.keepalive = dpx_keepalive;
     d->xfrm = &X;
     ladder("data plane: the kernel's ESP through the XFRM adapter (tag 0x%08x; %u SAs and %u "
-           "policies of an earlier run removed), SIP over UDP on the protected ports",
+           "policies of an earlier run removed), SIP over UDP and TCP on the protected ports",
            (unsigned)X.x.tag, (unsigned)ns, (unsigned)np);
     return 0;
 }
@@ -422,9 +478,15 @@ void dp_xfrm_close(ex_dp *d)
                "the kernel's inbound SAs of ours counted up to %llu ESP packets at once "
                "(xfrm_lifetime_cur): the kernel did the ESP",
                (unsigned long long)X.in_packets);
+    for (i = 0; i < DP_XFRM_CONNS; i++)
+        if (X.conn[i].c.state != TL_FREE)
+            close(X.conn[i].fd);
     for (i = 0; i < DP_XFRM_SOCKS; i++)
-        if (X.sock[i].refs)
+        if (X.sock[i].refs) {
             close(X.sock[i].fd);
+            if (X.sock[i].lfd >= 0)
+                close(X.sock[i].lfd);
+        }
     imssec_xfrm_close(&X.x);
     d->xfrm = NULL;
 }
@@ -489,7 +551,7 @@ int dp_xfrm_send(ex_dp *d, imssec_sa_ref sa, int transport, const uint8_t *paylo
     if (X.dirty)
         dpx_check_changes(); /* the SAs sa/ just made, before the first message on them */
     if (transport != IMSSEC_TRANSPORT_UDP) {
-        err->what = "--dataplane xfrm carries SIP over UDP only";
+        err->what = "--dataplane xfrm: SIP over TCP goes on kernel connections (dp_xfrm_send_tcp)";
         return IMSSEC_E_UNSUPPORTED;
     }
     if (imssec_sa_get(d->t, sa, &i) != IMSSEC_OK || i.inbound) {
@@ -516,6 +578,206 @@ int dp_xfrm_send(ex_dp *d, imssec_sa_ref sa, int transport, const uint8_t *paylo
     return IMSSEC_OK;
 }
 
+/* ---- SIP over kernel TCP inside the SAs (7.1 TCP case) ------------------------ */
+
+static dpx_conn *dpx_conn_new(void)
+{
+    int i;
+    for (i = 0; i < DP_XFRM_CONNS; i++)
+        if (X.conn[i].c.state == TL_FREE)
+            return &X.conn[i];
+    return NULL;
+}
+
+/* A connection to our server port: its SAs by its ports (7.1 rules 4 and
+ * 7; the kernel's inbound TCP policy let the SYN in only over that SA). */
+static void dpx_accept(ex_dp *d, dpx_sock *s)
+{
+    imssec_addr peer;
+    unsigned port;
+    imssec_sa_ref in = 0, out = 0;
+    dpx_conn *k;
+    char t[IMSSEC_ADDR_TEXT_MAX + 1];
+    int fd = net_tcp_accept(s->lfd, &peer, &port), rc;
+    if (X.role == IMSSEC_SA_ROLE_UE)
+        rc = imssec_sa_find_ports(d->t, &s->ip, (uint16_t)s->port, (uint16_t)port, 0, &in);
+    else
+        rc = imssec_sa_find_ports(d->t, &peer, (uint16_t)port, (uint16_t)s->port, 1, &in);
+    if (rc == IMSSEC_OK)
+        rc = imssec_sa_reverse(d->t, in, &out);
+    k = rc == IMSSEC_OK ? dpx_conn_new() : NULL;
+    if (!k) {
+        ladder("    xfrm tcp: connection from %s:%u to %u refused (%s)", addr_text(&peer, 1, t), port,
+               s->port, rc == IMSSEC_OK ? "no room" : "no SA has its ports");
+        close(fd);
+        return;
+    }
+    memset(k, 0, sizeof *k);
+    k->fd = fd;
+    k->c.state = TL_ESTABLISHED;
+    k->c.raddr = peer;
+    k->c.rport = (uint16_t)port;
+    k->c.lport = (uint16_t)s->port;
+    k->c.in_sa = in;
+    k->c.out_sa = out;
+    ladder("    xfrm tcp %u<-%s:%u: accepted (kernel TCP, ESP by policy)", k->c.lport,
+           addr_text(&peer, 1, t), k->c.rport);
+}
+
+static void dpx_stream_in(ex_dp *d, int fd)
+{
+    int i;
+    for (i = 0; i < DP_XFRM_SOCKS; i++)
+        if (X.sock[i].refs && X.sock[i].lfd == fd && fd >= 0) {
+            dpx_accept(d, &X.sock[i]);
+            return;
+        }
+    for (i = 0; i < DP_XFRM_CONNS; i++) {
+        dpx_conn *k = &X.conn[i];
+        long n;
+        if (k->c.state == TL_FREE || k->fd != fd)
+            continue;
+        n = net_recvfrom(fd, k->c.rcv + k->c.rcv_len, sizeof k->c.rcv - k->c.rcv_len, NULL, NULL);
+        if (n > 0) {
+            k->c.rcv_len += (size_t)n;
+            return;
+        }
+        if (k->c.state == TL_FIN_WAIT_1) {
+            /* our FIN went first, the peer's came back: closed both ways */
+            char t[IMSSEC_ADDR_TEXT_MAX + 1];
+            close(k->fd);
+            k->fd = -1;
+            k->c.state = TL_TIME_WAIT;
+            ladder("    xfrm tcp %u->%s:%u: closed both ways (FIN, FIN)", k->c.lport,
+                   addr_text(&k->c.raddr, 1, t), k->c.rport);
+        } else {
+            dpx_conn_drop(k, "closed by the peer (FIN): closed");
+        }
+        return;
+    }
+}
+
+int dp_xfrm_framed(ex_dp *d, char *buf, size_t cap, size_t *len, struct sio_from *from)
+{
+    int i;
+    for (i = 0; i < DP_XFRM_CONNS; i++) {
+        dpx_conn *k = &X.conn[i];
+        size_t skip = 0, n = 0;
+        int r;
+        if (k->c.state == TL_FREE || !k->c.rcv_len)
+            continue;
+        r = sip_frame((const char *)k->c.rcv, k->c.rcv_len, &skip, &n);
+        if (r < 0) {
+            dpx_conn_drop(k, "sent something that is not SIP: closed");
+            continue;
+        }
+        if (r == 0)
+            continue;
+        r = n < cap;
+        if (r) {
+            memcpy(buf, k->c.rcv + skip, n);
+            buf[n] = '\0';
+            *len = n;
+        }
+        memmove(k->c.rcv, k->c.rcv + skip + n, k->c.rcv_len - skip - n);
+        k->c.rcv_len -= skip + n;
+        if (!r)
+            continue;
+        memset(from, 0, sizeof *from);
+        from->kind = SIO_PROT;
+        from->transport = IMSSEC_TRANSPORT_TCP;
+        from->src = k->c.raddr;
+        from->sport = k->c.rport;
+        from->sa = k->c.in_sa;
+        (void)imssec_sa_owner(d->t, k->c.in_sa, &from->user);
+        from->flow.src = k->c.raddr;
+        from->flow.sport = k->c.rport;
+        from->flow.dport = k->c.lport;
+        from->flow.transport = IMSSEC_TRANSPORT_TCP;
+        from->conn = &k->c;
+        return 1;
+    }
+    return 0;
+}
+
+int dp_xfrm_send_tcp(ex_dp *d, imssec_sa_ref sa, int is_request, const char *msg, size_t n,
+                     tl_conn **conn, imssec_errinfo *err)
+{
+    imssec_sa_info i;
+    dpx_conn *k = NULL;
+    char t[IMSSEC_ADDR_TEXT_MAX + 1];
+    int j, tap = -1;
+    if (X.dirty)
+        dpx_check_changes();
+    if (imssec_sa_get(d->t, sa, &i) != IMSSEC_OK || i.inbound) {
+        err->what = "not an outbound SA of the table";
+        return IMSSEC_E_NOT_FOUND;
+    }
+    /* the connection whose ports are the SA's: (our port, the peer's port) */
+    for (j = 0; j < DP_XFRM_CONNS && !k; j++)
+        if (X.conn[j].c.state == TL_ESTABLISHED && X.conn[j].c.lport == i.sport &&
+            X.conn[j].c.rport == i.dport && imssec_addr_equal(&X.conn[j].c.raddr, &i.dst))
+            k = &X.conn[j];
+    if (!k && is_request && (k = dpx_conn_new()) != NULL) {
+        /* 7.1: from our client port to the peer's server port; kernel TCP,
+         * the handshake already inside the SAs (the TCP policies) */
+        memset(k, 0, sizeof *k);
+        k->fd = net_tcp_connect(&i.src, i.sport, &i.dst, i.dport);
+        k->c.state = TL_ESTABLISHED;
+        k->c.raddr = i.dst;
+        k->c.rport = i.dport;
+        k->c.lport = i.sport;
+        k->c.out_sa = sa;
+        (void)imssec_sa_reverse(d->t, sa, &k->c.in_sa);
+        ladder("    xfrm tcp %u->%s:%u: connected (kernel TCP, ESP by policy)", k->c.lport,
+               addr_text(&i.dst, 1, t), k->c.rport);
+    }
+    imssec_wipe(&i, sizeof i);
+    if (!k) {
+        err->what = is_request ? "no room for another TCP connection"
+                               : "no TCP connection for this response (7.1: it goes on the "
+                                 "connection its request came on)";
+        return IMSSEC_E_NOT_FOUND;
+    }
+    if (k->c.out_sa != sa) {
+        err->what = "the connection's segments go on another SA than sa/ named";
+        return IMSSEC_E_STATE;
+    }
+    if (conn)
+        *conn = &k->c;
+    if (d->remember && imssec_sa_get(d->t, sa, &i) == IMSSEC_OK) {
+        d->remember = 0;
+        tap = dpx_tap_open();
+    }
+    if (net_write_all(k->fd, msg, n) != 0) {
+        if (tap >= 0)
+            close(tap);
+        dpx_conn_drop(k, "is gone");
+        err->what = "the TCP connection is gone";
+        return IMSSEC_E_STATE;
+    }
+    if (tap >= 0) {
+        dpx_tap_catch(d, tap, &i);
+        close(tap);
+        imssec_wipe(&i, sizeof i);
+    }
+    (void)imssec_sa_note_sent(d->t, sa, net_now_ms());
+    return IMSSEC_OK;
+}
+
+int dp_xfrm_tcp_close(ex_dp *d, tl_conn *c)
+{
+    int i;
+    (void)d;
+    for (i = 0; i < DP_XFRM_CONNS; i++)
+        if (&X.conn[i].c == c && c->state == TL_ESTABLISHED) {
+            shutdown(X.conn[i].fd, SHUT_WR); /* our FIN; the peer's comes back */
+            c->state = TL_FIN_WAIT_1;
+            return 1;
+        }
+    return 0;
+}
+
 int dp_xfrm_recv(ex_dp *d, int fd, uint8_t *out, size_t cap, imssec_sa_esp_received *rx,
                  imssec_errinfo *err)
 {
@@ -529,8 +791,10 @@ int dp_xfrm_recv(ex_dp *d, int fd, uint8_t *out, size_t cap, imssec_sa_esp_recei
     for (k = 0; k < DP_XFRM_SOCKS && !s; k++)
         if (X.sock[k].refs && X.sock[k].fd == fd)
             s = &X.sock[k];
-    if (!s)
+    if (!s) {
+        dpx_stream_in(d, fd); /* TCP: into the connection's buffer (dp_xfrm_framed) */
         return IMSSEC_E_NOT_ESP;
+    }
     n = net_recvfrom(fd, out, cap, &src, &sport);
     if (n <= 0)
         return IMSSEC_E_NOT_ESP;
@@ -585,9 +849,16 @@ int dp_xfrm_fds(const ex_dp *d, int *fds, int cap)
 {
     int i, n = 0;
     (void)d;
-    for (i = 0; i < DP_XFRM_SOCKS && n < cap; i++)
-        if (X.sock[i].refs)
-            fds[n++] = X.sock[i].fd;
+    for (i = 0; i < DP_XFRM_SOCKS; i++)
+        if (X.sock[i].refs) {
+            if (n < cap)
+                fds[n++] = X.sock[i].fd;
+            if (X.sock[i].lfd >= 0 && n < cap)
+                fds[n++] = X.sock[i].lfd;
+        }
+    for (i = 0; i < DP_XFRM_CONNS; i++)
+        if (X.conn[i].c.state != TL_FREE && X.conn[i].fd >= 0 && n < cap)
+            fds[n++] = X.conn[i].fd;
     return n;
 }
 

@@ -54,7 +54,7 @@ static const char usage[] =
     "A P-CSCF (see the comment at the top of pcscf.c).  It takes SIP over UDP and\n"
     "TCP, unprotected on --port and inside the SAs.\n"
     "  --dataplane   esp: the library's esp/ engine; xfrm: the Linux kernel's ESP through\n"
-    "                the XFRM adapter (root; --mode transport, SIP over UDP only)\n";
+    "                the XFRM adapter (root; --mode transport)\n";
 
 static const char *const known[] = {"ip",     "port",   "encap-port", "core-port", "scscf-ip",
                                     "scscf-port", "mode", "policy", "confidentiality", "pcap",

@@ -72,7 +72,7 @@ static const char usage[] =
     "  --frames      20 ms RTP frames the call sends (0: no call)\n"
     "  --keepalive-ms  NAT keepalive interval (M.7.2; RFC 3948: 20 s)\n"
     "  --dataplane   esp: the library's esp/ engine; xfrm: the Linux kernel's ESP through\n"
-    "                the XFRM adapter (root; --mode transport, SIP over UDP only)\n"
+    "                the XFRM adapter (root; --mode transport)\n"
     "  --esp-keys    append each SA's keys as options of `imssec wireshark-esp-sa`\n"
     "  --timeout-ms  how long to wait for each answer\n";
 

@@ -8,8 +8,9 @@
 # other side is the independent peer: what one end's kernel encrypts the
 # other end's esp/ (or kernel) must decrypt and vice versa.
 #
-# Asserts, for each run (xfrm, ue-esp, ue-xfrm, and xfrm6: both on the
-# kernel over IPv6):
+# Asserts, for each run (xfrm, ue-esp, ue-xfrm; xfrm6: both on the kernel
+# over IPv6; xfrm-tcp, ue-esp-tcp, ue-xfrm-tcp: SIP over TCP, kernel TCP on
+# the kernel side, the examples' own TCP on the esp/ side):
 #   - demo.sh's last line is VERIFIED and no step FAILED;
 #   - each side on the kernel printed "VERIFIED xfrm-match" after every
 #     change of its SAs (at least: set 1 made, set 2 made, set 1 deleted,
@@ -22,6 +23,8 @@
 #     kernel: the kernel's packet, caught leaving on AF_PACKET) was dropped
 #     by the P-CSCF's anti-replay window: the kernel's (xfrm_stats.replay)
 #     or esp/'s.
+#   - over TCP: the kernel side's connections are kernel TCP inside its
+#     SAs, and the UE's old connection is closed with FIN both ways.
 # On the host (no kernel ESP needed): --dataplane is checked (a bad value
 # and xfrm without --mode transport are refused with exit 2).
 # Prints PASS / FAIL / SKIP lines; always exits 0 (test/run.sh counts).
@@ -64,7 +67,7 @@ command -v ip >/dev/null || skip_all "no ip (iproute2)"
 
 # ---- the runs, in one guest -------------------------------------------------------------
 OUT=$BUILD/peer/demo-xfrm
-RUNS="xfrm ue-esp ue-xfrm xfrm6"
+RUNS="xfrm ue-esp ue-xfrm xfrm6 xfrm-tcp ue-esp-tcp ue-xfrm-tcp"
 timeout 400 bash examples/demo-xfrm.sh --no-build --runs "$RUNS" --out "$OUT" >"$BUILD/peer/demo-xfrm.log" 2>&1
 rc=$?
 last=$(tail -n 1 "$BUILD/peer/demo-xfrm.log")
@@ -106,10 +109,25 @@ for run in $RUNS; do
     else
         echo "FAIL $T $run demo: ${dlast:0:200} $(grep -m1 -E '\| (FAILED|NOTIMPL) ' "$L")"
     fi
-    case $run in
-    xfrm | xfrm6) side "$run" UE "$L"; side "$run" P-CSCF "$L" ;;
+    base=${run%6}
+    base=${base%-tcp}
+    case $base in
+    xfrm) side "$run" UE "$L"; side "$run" P-CSCF "$L" ;;
     ue-esp) side "$run" P-CSCF "$L" ;;
     ue-xfrm) side "$run" UE "$L" ;;
+    esac
+    case $run in
+    *-tcp*)
+        # SIP over TCP: the kernel side's connections are kernel TCP inside
+        # its SAs; the old set's connection closed with FIN both ways (7.4)
+        kside=UE
+        [ "$base" = ue-esp ] && kside=P-CSCF
+        if grep -q "^$kside *|     xfrm tcp .*(kernel TCP, ESP by policy)" "$L" &&
+            grep -q "^UE *| VERIFIED tcp-close:" "$L"; then
+            echo "PASS $T $run kernel-tcp: SIP over kernel TCP connections inside the $kside's kernel SAs ($(grep -c "^$kside *|     xfrm tcp .*(kernel TCP" "$L") connections), the old set's closed with FIN both ways"
+        else
+            echo "FAIL $T $run kernel-tcp: no kernel TCP connection on the $kside side or no tcp-close"
+        fi ;;
     esac
     if [ -s "$D/xfrm-after" ] && grep -q '^netns .*ip xfrm state' "$D/xfrm-after" &&
         ! grep -q '0x33203000' "$D/xfrm-after" && grep -q 'VERIFIED xfrm-kernel-empty' "$D/demo.out"; then
@@ -120,7 +138,7 @@ for run in $RUNS; do
     # the replay check: the UE resends its MESSAGE's ESP packet byte for byte
     # (on the kernel: the packet the kernel made, caught leaving on AF_PACKET);
     # the P-CSCF's anti-replay window (kernel or esp/) must drop it
-    case $run in
+    case $base in
     ue-esp) ue_kept=1 pc_eng="the kernel's" ;;
     ue-xfrm) ue_kept=0 pc_eng="esp/'s" ;;
     *) ue_kept=0 pc_eng="the kernel's" ;;
