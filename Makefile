@@ -164,7 +164,7 @@ $(BUILD)/minimal_ue: examples/minimal_ue.c imssec.h $(BUILD)/libimssec.a
 # (examples/demo-xfrm.sh; DEMO_ARGS go to it, e.g. --runs xfrm).
 demo:
 ifeq ($(MODE),xfrm)
-	@bash examples/demo-xfrm.sh $(DEMO_ARGS)
+	@bash examples/demo-xfrm.sh $(if $(TRANSPORT),--transport $(TRANSPORT)) $(DEMO_ARGS)
 else
 	@bash examples/demo.sh $(if $(MODE),--mode $(MODE)) $(if $(TRANSPORT),--transport $(TRANSPORT)) $(DEMO_ARGS)
 endif

@@ -5,7 +5,11 @@
 # test/peer/sa-xfrm.sh: the host's / over hostfs, read-only, so the
 # host-built examples run in the guest unchanged).
 #
-#   bash examples/demo-xfrm.sh [--runs "xfrm ue-esp ue-xfrm xfrm-tcp"] [--out DIR] [--no-build]
+#   bash examples/demo-xfrm.sh [--runs "xfrm ue-esp ue-xfrm xfrm-tcp"] [--transport tcp]
+#                              [--out DIR] [--no-build]
+#
+# --transport tcp: the runs xfrm-tcp ue-esp-tcp ue-xfrm-tcp (make demo MODE=xfrm
+# TRANSPORT=tcp).
 #
 # In the guest, examples/demo.sh --mode transport runs each of:
 #   xfrm     UE and P-CSCF both on the kernel's ESP (--dataplane xfrm)
@@ -83,9 +87,16 @@ RUNS="xfrm ue-esp ue-xfrm xfrm-tcp" OUTDIR=$BUILD/demo-xfrm BUILD_IT=1
 while [ $# -gt 0 ]; do
     case $1 in
     --runs) RUNS=${2:?}; shift ;;
+    --transport)
+        case ${2:?} in
+        tcp) RUNS="xfrm-tcp ue-esp-tcp ue-xfrm-tcp" ;;
+        udp) ;;
+        *) echo "demo-xfrm.sh: --transport udp|tcp" >&2; exit 2 ;;
+        esac
+        shift ;;
     --out) OUTDIR=${2:?}; shift ;;
     --no-build) BUILD_IT=0 ;;
-    -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    -h | --help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     *) echo "demo-xfrm.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift

@@ -206,8 +206,11 @@ static int dpx_server(const imssec_sa_info *sa)
 static void dpx_conn_drop(dpx_conn *k, const char *why)
 {
     char t[IMSSEC_ADDR_TEXT_MAX + 1];
-    ladder("    xfrm tcp %u->%s:%u: %s", k->c.lport, addr_text(&k->c.raddr, 1, t), k->c.rport, why);
-    close(k->fd);
+    if (k->c.state != TL_TIME_WAIT) /* else closed already */
+        ladder("    xfrm tcp %u->%s:%u: %s", k->c.lport, addr_text(&k->c.raddr, 1, t), k->c.rport,
+               why);
+    if (k->fd >= 0)
+        close(k->fd);
     memset(k, 0, sizeof *k);
     k->fd = -1;
 }
@@ -479,7 +482,7 @@ void dp_xfrm_close(ex_dp *d)
                "(xfrm_lifetime_cur): the kernel did the ESP",
                (unsigned long long)X.in_packets);
     for (i = 0; i < DP_XFRM_CONNS; i++)
-        if (X.conn[i].c.state != TL_FREE)
+        if (X.conn[i].c.state != TL_FREE && X.conn[i].fd >= 0)
             close(X.conn[i].fd);
     for (i = 0; i < DP_XFRM_SOCKS; i++)
         if (X.sock[i].refs) {
