@@ -6,10 +6,11 @@
 # host-built examples run in the guest unchanged).
 #
 #   bash examples/demo-xfrm.sh [--runs "xfrm ue-esp ue-xfrm xfrm-tcp"] [--transport tcp]
-#                              [--out DIR] [--no-build]
+#                              [--demo-args "--net-dereg ..."] [--out DIR] [--no-build]
 #
 # --transport tcp: the runs xfrm-tcp ue-esp-tcp ue-xfrm-tcp (make demo MODE=xfrm
-# TRANSPORT=tcp).
+# TRANSPORT=tcp).  --demo-args: more examples/demo.sh options for every run
+# (--net-dereg, --sync-failure, --wrong-key, --policy P, ...).
 #
 # In the guest, examples/demo.sh --mode transport runs each of:
 #   xfrm     UE and P-CSCF both on the kernel's ESP (--dataplane xfrm)
@@ -56,6 +57,7 @@ if [ "${DX_GUEST:-0}" = 1 ]; then
     echo >/proc/sys/kernel/modprobe
     cd "$DX_ROOT" || echo "ERROR: no $DX_ROOT"
     export TMPDIR=$DX_WORK BUILD=$DX_BUILD
+    read -r -a more <"$DX_WORK/demo-args"
     for run in $(echo "$DX_RUNS" | tr ',' ' '); do
         # NAME[-tcp][6]: SIP over TCP, IPv6
         base=${run%6} extra=()
@@ -70,7 +72,7 @@ if [ "${DX_GUEST:-0}" = 1 ]; then
         echo "-- run $run ${EPOCHREALTIME:-}"
         mkdir -p "$OUT/$run"
         timeout -s KILL 150 bash examples/demo.sh --no-build --mode transport \
-            "${dp[@]}" "${extra[@]}" --timeout 60 --out "$OUT/$run" >"$OUT/$run/demo.out" 2>&1
+            "${dp[@]}" "${extra[@]}" "${more[@]}" --timeout 60 --out "$OUT/$run" >"$OUT/$run/demo.out" 2>&1
         echo $? >"$OUT/$run/rc"
     done
     echo GUEST-DONE >"$OUT/done"
@@ -83,10 +85,11 @@ cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) BABS=$BUILD ;; *) BABS=$ROOT/$BUILD ;; esac
-RUNS="xfrm ue-esp ue-xfrm xfrm-tcp" OUTDIR=$BUILD/demo-xfrm BUILD_IT=1
+RUNS="xfrm ue-esp ue-xfrm xfrm-tcp" OUTDIR=$BUILD/demo-xfrm BUILD_IT=1 DEMO_EXTRA=""
 while [ $# -gt 0 ]; do
     case $1 in
     --runs) RUNS=${2:?}; shift ;;
+    --demo-args) DEMO_EXTRA=${2:?}; shift ;;
     --transport)
         case ${2:?} in
         tcp) RUNS="xfrm-tcp ue-esp-tcp ue-xfrm-tcp" ;;
@@ -131,6 +134,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 mkdir -p "$WORK/out"
+# more demo.sh options for every run (a file: the kernel command line splits at spaces)
+echo "$DEMO_EXTRA" >"$WORK/demo-args"
 cp examples/demo-xfrm.sh "$WORK/init.sh" && chmod 755 "$WORK/init.sh"
 n_runs=$(echo $RUNS | wc -w)
 echo "== imssec demo, kernel data plane (XFRM) in a User-Mode-Linux guest: runs $RUNS"

@@ -24,7 +24,9 @@
 #     by the P-CSCF's anti-replay window: the kernel's (xfrm_stats.replay)
 #     or esp/'s.
 #   - over TCP: the kernel side's connections are kernel TCP inside its
-#     SAs, and the UE's old connection is closed with FIN both ways.
+#     SAs, and the UE's old connection is closed with FIN both ways;
+#   - --net-dereg and --wrong-key with both sides on the kernel: VERIFIED,
+#     the P-CSCF's last read-back 0 SAs, nothing of ours left either side.
 # On the host (no kernel ESP needed): --dataplane is checked (a bad value
 # and xfrm without --mode transport are refused with exit 2).
 # Prints PASS / FAIL / SKIP lines; always exits 0 (test/run.sh counts).
@@ -87,7 +89,7 @@ side() {
     n=$(grep -c "^$role *| VERIFIED xfrm-match:" "$L")
     lastm=$(grep "^$role *| VERIFIED xfrm-match:" "$L" | tail -n 1)
     if [ "$n" -ge 4 ] && echo "$lastm" | grep -q "the kernel's 0 SAs of ours = sa/'s 0 (.*), 0 policies" &&
-        grep -q "^$role *| VERIFIED xfrm-none-left: after de-registration and exit: no SA and no policy with reqid 0x33203000" "$L" &&
+        grep -q "^$role *| VERIFIED xfrm-none-left: at exit (every SA deleted): no SA and no policy with reqid 0x33203000" "$L" &&
         grep -q "^$role *| VERIFIED xfrm-esp:" "$L" &&
         ! grep -q "^$role *| FAILED xfrm" "$L"; then
         echo "PASS $T $run $role-kernel: $n read-backs of the kernel's SAs equal sa/'s table (the last after de-registration: 0 SAs, 0 policies), none of ours left at exit, the kernel's inbound SAs counted ESP packets"
@@ -149,6 +151,30 @@ for run in $RUNS; do
         echo "PASS $T $run replay: the UE's ESP packet replayed byte for byte was dropped by $pc_eng anti-replay window at the P-CSCF"
     else
         echo "FAIL $T $run replay: UE packet kept: $ue_kept; $(grep -m1 'pcscf-replay-dropped' "$L" || echo 'no pcscf-replay-dropped')"
+    fi
+done
+# ---- two more flows, both sides on the kernel (one guest each) ------------------------
+# --net-dereg: the network ends the registration (reg-event NOTIFY over the
+# kernel's SAs), both delete every SA; --wrong-key: the registration is
+# refused, the P-CSCF's SAs of the challenge deleted, the UE never had any.
+for v in net-dereg wrong-key; do
+    O=$BUILD/peer/demo-xfrm-$v
+    timeout 200 bash examples/demo-xfrm.sh --no-build --runs xfrm --demo-args "--$v" --out "$O" \
+        >"$BUILD/peer/demo-xfrm-$v.log" 2>&1
+    L=$O/xfrm/ladder.txt
+    dlast=$(tail -n 1 "$O/xfrm/demo.out" 2>/dev/null)
+    case $v in
+    net-dereg) want="VERIFIED: all steps" extra="VERIFIED net-dereg:" ;;
+    wrong-key) want="VERIFIED: wrong key rejected" extra="VERIFIED registration-refused:" ;;
+    esac
+    if [ "${dlast#"$want"}" != "$dlast" ] && grep -q "$extra" "$L" &&
+        grep -q "^UE *| VERIFIED xfrm-none-left: at exit" "$L" &&
+        grep -q "^P-CSCF *| VERIFIED xfrm-none-left: at exit (every SA deleted)" "$L" &&
+        grep -q "^P-CSCF *| VERIFIED xfrm-match: after SA- x4 .*the kernel's 0 SAs of ours = sa/'s 0" "$L" &&
+        ! grep -qE '\| (FAILED|NOTIMPL) ' "$L"; then
+        echo "PASS $T $v: --$v with both sides on the kernel: ${dlast:0:120}; the P-CSCF's kernel read back 0 SAs after the deletion, nothing of ours left on either side"
+    else
+        echo "FAIL $T $v: ${dlast:-no output} $(grep -m1 -E '\| (FAILED|NOTIMPL) ' "$L" 2>/dev/null)"
     fi
 done
 echo "# $T took $(($(date +%s) - t_start)) s"
