@@ -20,6 +20,11 @@
 #   RUN-tcp  any of these with SIP over TCP (kernel TCP on the kernel side,
 #            the examples' own TCP inside the SAs on the esp/ side)
 #   RUN6     any of these over IPv6 (--ipv6), e.g. xfrm6, xfrm-tcp6
+#   foreign  the negative control (not in the default runs; ends FAILED by
+#            design): as xfrm, but once the UE's first SAs are in the kernel
+#            an SA with the adapter's tag that sa/ never made is added to the
+#            UE's namespace with `ip xfrm state add`; the UE's next read-back
+#            must say FAILED xfrm-match (and xfrm-none-left at exit)
 # with the UE in one network namespace and the P-CSCF and the S-CSCF/HSS in
 # another, joined by a veth pair.  Each side on the kernel prints after
 # every change the SAs it reads back from the kernel (imssec_xfrm_list: what
@@ -63,6 +68,8 @@ if [ "${DX_GUEST:-0}" = 1 ]; then
         base=${run%6} extra=()
         [ "$base" != "$run" ] && extra+=(--ipv6)
         case $base in *-tcp) extra+=(--transport tcp) base=${base%-tcp} ;; *) extra+=(--transport udp) ;; esac
+        inject=0
+        [ "$base" = foreign ] && inject=1 base=xfrm
         case $base in
         xfrm) dp=(--dataplane xfrm) ;;
         ue-esp) dp=(--ue-dataplane esp --pcscf-dataplane xfrm) ;;
@@ -71,9 +78,28 @@ if [ "${DX_GUEST:-0}" = 1 ]; then
         esac
         echo "-- run $run ${EPOCHREALTIME:-}"
         mkdir -p "$OUT/$run"
+        ij=""
+        if [ "$inject" = 1 ]; then
+            # the negative control: once the UE's first SAs are in, an SA
+            # with our tag that sa/ never made appears in the UE's namespace
+            (
+                for ((i = 0; i < 300; i++)); do
+                    ns=$(ip netns list | awk '/^imssec-ue-/ {print $1; exit}')
+                    [ -n "$ns" ] && ip -n "$ns" xfrm state 2>/dev/null | grep -q 'reqid 857747456 ' && break
+                    sleep 0.1
+                done
+                ip -n "$ns" xfrm state add src 10.10.0.1 dst 10.10.0.2 proto esp spi 0x0badbad0 \
+                    reqid 857747456 mode transport auth-trunc 'hmac(sha1)' \
+                    0x000102030405060708090a0b0c0d0e0f10111213 96 enc 'cbc(aes)' \
+                    0xa0a1a2a3a4a5a6a7a8a9aaabacadaeaf sel src 10.10.0.1 dst 10.10.0.2 &&
+                    echo "injected spi 0x0badbad0 reqid 0x33203000 into $ns" >"$OUT/$run/injected"
+            ) 2>"$OUT/$run/inject.err" &
+            ij=$!
+        fi
         timeout -s KILL 150 bash examples/demo.sh --no-build --mode transport \
             "${dp[@]}" "${extra[@]}" "${more[@]}" --timeout 60 --out "$OUT/$run" >"$OUT/$run/demo.out" 2>&1
         echo $? >"$OUT/$run/rc"
+        [ -n "$ij" ] && { kill "$ij" 2>/dev/null; wait "$ij" 2>/dev/null; }
     done
     echo GUEST-DONE >"$OUT/done"
     sync

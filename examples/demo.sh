@@ -334,7 +334,8 @@ for n in ue pcscf scscf; do
 done
 NV=$(grep -c '| VERIFIED ' "$L")
 if [ "$XFRM" = 1 ]; then
-    nleft=$(grep -c '0x33203000' "$OUT/xfrm-after")
+    # iproute2 prints a reqid in decimal: 0x33203000 = 857747456
+    nleft=$(grep -c -E 'reqid (857747456|0x33203000)([^0-9]|$)' "$OUT/xfrm-after")
     if [ "$nleft" = 0 ]; then
         echo "  VERIFIED xfrm-kernel-empty: after both programs ended, ip xfrm state / policy list nothing with reqid 0x33203000 in either namespace"
     else

@@ -60,7 +60,9 @@ int dp_xfrm_send(ex_dp *d, imssec_sa_ref sa, int transport, const uint8_t *paylo
 int dp_xfrm_recv(ex_dp *d, int fd, uint8_t *out, size_t cap, imssec_sa_esp_received *rx,
                  imssec_errinfo *err);
 void dp_xfrm_replay(ex_dp *d);
-/* Our SAs in the kernel (read back), -1 if the kernel cannot be read. */
+/* Our SAs in the kernel (read back), -1 if the kernel cannot be read;
+ * after a change, the read-back check first (the programs count after an
+ * event: the table is consistent then). */
 int dp_xfrm_count(const ex_dp *d);
 /* The protected ports' sockets, for poll: up to cap into fds; returns n. */
 int dp_xfrm_fds(const ex_dp *d, int *fds, int cap);
@@ -82,7 +84,8 @@ int dp_xfrm_send_tcp(ex_dp *d, imssec_sa_ref sa, int is_request, const char *msg
                      tl_conn **conn, imssec_errinfo *err);
 int dp_xfrm_tcp_close(ex_dp *d, tl_conn *c);
 /* At exit, after imssec_sa_table_wipe(): the last check (none of ours
- * left), then close the adapter and the sockets.  A no-op without xfrm. */
+ * left in the kernel; the wiped table is not looked at), then close the
+ * adapter and the sockets.  A no-op without xfrm. */
 void dp_xfrm_close(ex_dp *d);
 
 #endif

@@ -26,7 +26,9 @@
 #   - over TCP: the kernel side's connections are kernel TCP inside its
 #     SAs, and the UE's old connection is closed with FIN both ways;
 #   - --net-dereg and --wrong-key with both sides on the kernel: VERIFIED,
-#     the P-CSCF's last read-back 0 SAs, nothing of ours left either side.
+#     the P-CSCF's last read-back 0 SAs, nothing of ours left either side;
+#   - the negative control: an SA with our tag that sa/ never made, added
+#     to the UE's namespace mid-run, makes the read-backs FAILED.
 # On the host (no kernel ESP needed): --dataplane is checked (a bad value
 # and xfrm without --mode transport are refused with exit 2).
 # Prints PASS / FAIL / SKIP lines; always exits 0 (test/run.sh counts).
@@ -132,10 +134,11 @@ for run in $RUNS; do
         fi ;;
     esac
     if [ -s "$D/xfrm-after" ] && grep -q '^netns .*ip xfrm state' "$D/xfrm-after" &&
-        ! grep -q '0x33203000' "$D/xfrm-after" && grep -q 'VERIFIED xfrm-kernel-empty' "$D/demo.out"; then
+        ! grep -qE 'reqid (857747456|0x33203000)([^0-9]|$)' "$D/xfrm-after" &&
+        grep -q 'VERIFIED xfrm-kernel-empty' "$D/demo.out"; then
         echo "PASS $T $run kernel-empty: ip xfrm state / policy in both namespaces after the run: nothing with reqid 0x33203000"
     else
-        echo "FAIL $T $run kernel-empty: $(grep -c 0x33203000 "$D/xfrm-after" 2>/dev/null) tagged entries in $D/xfrm-after"
+        echo "FAIL $T $run kernel-empty: $(grep -cE 'reqid (857747456|0x33203000)' "$D/xfrm-after" 2>/dev/null) tagged entries in $D/xfrm-after"
     fi
     # the replay check: the UE resends its MESSAGE's ESP packet byte for byte
     # (on the kernel: the packet the kernel made, caught leaving on AF_PACKET);
@@ -177,5 +180,22 @@ for v in net-dereg wrong-key; do
         echo "FAIL $T $v: ${dlast:-no output} $(grep -m1 -E '\| (FAILED|NOTIMPL) ' "$L" 2>/dev/null)"
     fi
 done
+# ---- the negative control: an SA with our tag that sa/ never made ---------------------
+# (examples/demo-xfrm.sh run `foreign`: added with `ip xfrm state add` to the
+# UE's namespace once its first SAs are in): the read-back must catch it.
+O=$BUILD/peer/demo-xfrm-foreign
+timeout 200 bash examples/demo-xfrm.sh --no-build --runs foreign --out "$O" >"$BUILD/peer/demo-xfrm-foreign.log" 2>&1
+L=$O/foreign/ladder.txt
+dlast=$(tail -n 1 "$O/foreign/demo.out" 2>/dev/null)
+if [ -s "$O/foreign/injected" ] && [ "${dlast#FAILED: }" != "$dlast" ] &&
+    grep -q "^UE *|       ?   spi=0x0badbad0 .*NOT IN sa/'s TABLE" "$L" &&
+    grep -q "^UE *| FAILED xfrm-match: .*the kernel's [0-9]* SAs of ours = sa/'s [0-9]* .*, 1 orphans" "$L" &&
+    grep -q "^UE *| FAILED xfrm-none-left: .*(read back: 1 SAs, 0 policies)" "$L" &&
+    grep -q "missing or failed: xfrm-kernel-empty" "$O/foreign/demo.out" &&
+    grep -E "^UE *\| (VERIFIED|FAILED) xfrm-match" "$L" | tail -n 1 | grep -q "| FAILED"; then
+    echo "PASS $T negative-control: a foreign SA with reqid 0x33203000 added to the UE's namespace: every later read-back FAILED xfrm-match (NOT IN sa/'s TABLE, 1 orphan), xfrm-none-left and xfrm-kernel-empty FAILED, the demo FAILED"
+else
+    echo "FAIL $T negative-control: injected: $(cat "$O/foreign/injected" 2>/dev/null || echo no); last: ${dlast:-none}; $(grep -c 'FAILED xfrm-match' "$L" 2>/dev/null) FAILED xfrm-match lines"
+fi
 echo "# $T took $(($(date +%s) - t_start)) s"
 exit 0
