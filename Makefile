@@ -144,13 +144,20 @@ MBEDTLS_TLS_LIBS ?= -lmbedtls -lmbedx509
 EX_COMMON := examples/sip.c examples/ladder.c examples/net.c examples/pcap.c \
              examples/ipsec.c examples/tcp_lite.c examples/sip_io.c examples/media.c \
              examples/call.c examples/control.c examples/sqn_file.c examples/state_file.c \
-             examples/tls_link.c
+             examples/tls_link.c examples/dp_xfrm.c
 EX_HDRS   := $(EX_COMMON:.c=.h)
 EX_PROGS  := $(BUILD)/ue $(BUILD)/pcscf $(BUILD)/scscf
 .PHONY: examples minimal_ue
 examples: $(EX_PROGS) $(BUILD)/minimal_ue $(BUILD)/mkcert
-$(EX_PROGS): $(BUILD)/%: examples/%.c $(EX_COMMON) $(EX_HDRS) imssec.h $(BUILD)/libimssec.a
-	$(CC) $(CFLAGS_ALL) $(POSIX) -o $@ $< $(EX_COMMON) $(BUILD)/libimssec.a $(MBEDTLS_TLS_LIBS) $(MBEDTLS_LIBS)
+# (XFRM_LIB: see the xfrm/ section below; defined here because a rule's
+# prerequisites are expanded when make reads it.)
+UNAME_S  ?= $(shell uname -s)
+XFRM_LIB := $(if $(filter Linux,$(UNAME_S)),$(BUILD)/libimssec_xfrm.a)
+# On Linux they link the XFRM adapter too (--dataplane xfrm, examples/dp_xfrm.c);
+# elsewhere dp_xfrm.c builds without it and says so.
+$(EX_PROGS): $(BUILD)/%: examples/%.c $(EX_COMMON) $(EX_HDRS) imssec.h $(BUILD)/libimssec.a $(XFRM_LIB)
+	$(CC) $(CFLAGS_ALL) $(POSIX) -I. $(if $(XFRM_LIB),-DEX_XFRM=1) -o $@ $< $(EX_COMMON) \
+	    $(XFRM_LIB) $(BUILD)/libimssec.a $(MBEDTLS_TLS_LIBS) $(MBEDTLS_LIBS)
 $(BUILD)/mkcert: examples/mkcert.c | $(BUILD)/.dir
 	$(CC) $(CFLAGS_ALL) $(POSIX) -o $@ $< $(MBEDTLS_TLS_LIBS) $(MBEDTLS_LIBS)
 minimal_ue: $(BUILD)/minimal_ue
@@ -159,17 +166,22 @@ $(BUILD)/minimal_ue: examples/minimal_ue.c imssec.h $(BUILD)/libimssec.a
 # ---- end examples -----------------------------------------------------------
 
 # ---- demo ---------------------------------------------------------------------
-# make demo [MODE=udp|transport] [TRANSPORT=udp|tcp] [DEMO_ARGS="--sync-failure ..."]
+# make demo [MODE=udp|transport|xfrm] [TRANSPORT=udp|tcp] [DEMO_ARGS="--sync-failure ..."]
+# MODE=xfrm (root): the kernel's ESP through xfrm/ in a User-Mode-Linux guest,
+# UE and P-CSCF each in a network namespace, and the mixed runs
+# (examples/demo-xfrm.sh; DEMO_ARGS go to it, e.g. --runs xfrm).
 demo:
+ifeq ($(MODE),xfrm)
+	@bash examples/demo-xfrm.sh $(if $(TRANSPORT),--transport $(TRANSPORT)) $(DEMO_ARGS)
+else
 	@bash examples/demo.sh $(if $(MODE),--mode $(MODE)) $(if $(TRANSPORT),--transport $(TRANSPORT)) $(DEMO_ARGS)
+endif
 
 # ---- the Linux kernel as the data plane (xfrm/) ------------------------------
 # An optional adapter behind imssec_sa_callbacks that installs the SAs into
 # the kernel's XFRM tables over NETLINK_XFRM.  It does OS I/O, so it stays out
 # of the unity TU: its own object and library, built by `all` on Linux only
 # (it needs <linux/xfrm.h>), installed with imssec_xfrm.h beside imssec.h.
-UNAME_S  ?= $(shell uname -s)
-XFRM_LIB := $(if $(filter Linux,$(UNAME_S)),$(BUILD)/libimssec_xfrm.a)
 .PHONY: xfrm install-xfrm
 all: $(XFRM_LIB)
 xfrm: $(BUILD)/libimssec_xfrm.a

@@ -7,7 +7,8 @@
 #   bash examples/demo.sh [--mode udp|transport] [--transport udp|tcp]
 #                         [--policy ALG/EALG] [--sync-failure] [--wrong-key]
 #                         [--net-dereg] [--ipv6] [--core-udp] [--out DIR]
-#                         [--timeout S] [--no-build]
+#                         [--timeout S] [--dataplane esp|xfrm] [--ue-dataplane esp|xfrm]
+#                         [--pcscf-dataplane esp|xfrm] [--no-build]
 #   bash examples/demo.sh --restart N [--out DIR] [--no-build]
 #
 #   --mode udp        (default) ordinary user, UE treated as behind a NAT:
@@ -34,6 +35,17 @@
 #   --net-dereg       at the end the network de-registers the UE: the S-CSCF's
 #                     reg-event NOTIFY (RFC 3680), passed on by the P-CSCF
 #                     over the SAs; both delete every SA (TS 33.203 7.4)
+#   --dataplane xfrm  root, --mode transport (SIP over UDP or TCP): the UE and the
+#                     P-CSCF put their SAs into the Linux kernel through the
+#                     XFRM adapter (xfrm/imssec_xfrm.h) instead of the built-in
+#                     esp/ engine; the kernel does the ESP.  After every change
+#                     each prints the SAs read back from the kernel and whether
+#                     they match sa/'s table (VERIFIED xfrm-match), and at the
+#                     end that none of its SAs is left (VERIFIED xfrm-none-left).
+#                     --ue-dataplane / --pcscf-dataplane set one side only (a
+#                     mixed run: kernel ESP on one end, esp/ on the other).
+#                     The host kernel needs ESP: examples/demo-xfrm.sh (make
+#                     demo MODE=xfrm) runs this inside a User-Mode-Linux guest.
 #   --ipv6            the same over IPv6 (udp: ::1, the UE at fd00::20 behind
 #                     the NAT; transport: fd00:10::2 / fd00:10::1)
 #   --core-udp        the P-CSCF <-> S-CSCF hop as plain SIP over UDP; by
@@ -74,10 +86,10 @@
 set -u
 cd "$(dirname "$0")/.."
 
-MODE=udp TRANSPORT=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 NETDEREG=0 OUT=build/demo TMO=30 BUILD_IT=1 CORE_TLS=1
+UE_DP=esp PC_DP=esp MODE=udp TRANSPORT=udp POLICY="" CONF="" SYNC=0 WRONG=0 IPV6=0 NETDEREG=0 OUT=build/demo TMO=30 BUILD_IT=1 CORE_TLS=1
 RESTART=0
 BUILD=${BUILD:-build}
-usage() { sed -n '2,66p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,85p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
     --mode) MODE=${2:?}; shift ;;
@@ -93,6 +105,9 @@ while [ $# -gt 0 ]; do
     --timeout) TMO=${2:?}; shift ;;
     --no-build) BUILD_IT=0 ;;
     --restart) RESTART=${2:?}; shift ;;
+    --dataplane) UE_DP=${2:?} PC_DP=${2:?}; shift ;;
+    --ue-dataplane) UE_DP=${2:?}; shift ;;
+    --pcscf-dataplane) PC_DP=${2:?}; shift ;;
     -h | --help) usage ;;
     *) echo "demo.sh: unknown option $1" >&2; usage ;;
     esac
@@ -117,6 +132,18 @@ case $TRANSPORT in
 udp | tcp) ;;
 *) echo "demo.sh: --transport udp|tcp" >&2; exit 2 ;;
 esac
+XFRM=0
+for d in "$UE_DP" "$PC_DP"; do
+    case $d in
+    esp) ;;
+    xfrm) XFRM=1 ;;
+    *) echo "demo.sh: --dataplane esp|xfrm" >&2; exit 2 ;;
+    esac
+done
+if [ "$XFRM" = 1 ] && [ "$MODE" != transport ]; then
+    echo "FAILED: --dataplane xfrm runs with --mode transport (the examples' kernel data plane is transport mode)"
+    exit 1
+fi
 
 # ---- build ------------------------------------------------------------------
 if [ "$BUILD_IT" = 1 ]; then
@@ -338,6 +365,8 @@ if [ "$MODE" = transport ]; then
     PC_ARGS+=(--ip $NET_IP --scscf-ip $NET_IP --mode transport)
     UE_ARGS+=(--ip $UE_IP --pcscf-ip $NET_IP --mode transport)
 fi
+[ "$UE_DP" = xfrm ] && UE_ARGS+=(--dataplane xfrm)
+[ "$PC_DP" = xfrm ] && PC_ARGS+=(--dataplane xfrm)
 [ -n "$POLICY" ] && PC_ARGS+=(--policy "$POLICY")
 # The core hop over TLS (TS 33.203 6.5): a test CA and one certificate per
 # CSCF, made at run time; each CSCF's list of interworking partners names
@@ -392,7 +421,7 @@ run_flow() {
     done
 }
 
-echo "== imssec demo: mode=$MODE transport=$TRANSPORT ipv6=$IPV6 policy=${POLICY:-default} sync-failure=$SYNC wrong-key=$WRONG net-dereg=$NETDEREG core=$([ "$CORE_TLS" = 1 ] && echo tls || echo udp)"
+echo "== imssec demo: mode=$MODE transport=$TRANSPORT dataplane=ue:$UE_DP,pcscf:$PC_DP ipv6=$IPV6 policy=${POLICY:-default} sync-failure=$SYNC wrong-key=$WRONG net-dereg=$NETDEREG core=$([ "$CORE_TLS" = 1 ] && echo tls || echo udp)"
 if [ "$MODE" = transport ]; then
     echo "   UE $UE_IP (netns $NS_UE) -- P-CSCF $NET_IP port 5060 -- S-CSCF/HSS $NET_IP port 5070 (netns $NS_NET)"
     echo "   --> unprotected SIP   ==> ESP (transport mode, IP protocol 50)   SA+/SA- SA created/deleted   (SIP over $TRANSPORT)"
@@ -405,6 +434,14 @@ else
 fi
 echo
 run_flow 2>&1 | tee "$OUT/ladder.txt"
+# Kernel ESP: what iproute2 sees in both namespaces once the programs ended
+# (before the namespaces go): no SA or policy with the adapter's tag.
+if [ "$XFRM" = 1 ]; then
+    for ns in "$NS_UE" "$NS_NET"; do
+        echo "netns $ns: ip xfrm state"; ip -n "$ns" xfrm state
+        echo "netns $ns: ip xfrm policy"; ip -n "$ns" xfrm policy
+    done >"$OUT/xfrm-after" 2>&1
+fi
 
 # ---- verdict ----------------------------------------------------------------
 echo
@@ -441,6 +478,15 @@ fi
 for step in $need; do
     grep -q "| VERIFIED $step:" "$L" || note_fail "$step"
 done
+# The kernel's SAs read back after every change equal sa/'s table, and
+# none is left at the end, on each side that uses the kernel.
+for x in "UE:$UE_DP" "P-CSCF:$PC_DP"; do
+    [ "${x#*:}" = xfrm ] || continue
+    r=${x%%:*}
+    # (a refused registration leaves the UE without any SA to read back)
+    [ "$WRONG" = 1 ] && [ "$r" = UE ] || grep -q "^$r *| VERIFIED xfrm-match:" "$L" || note_fail "xfrm-match ($r)"
+    grep -q "^$r *| VERIFIED xfrm-none-left:" "$L" || note_fail "xfrm-none-left ($r)"
+done
 # Any FAILED / NOTIMPL line fails the run, whatever step it belongs to.
 while IFS= read -r l; do
     st=${l#*| FAILED }
@@ -461,6 +507,15 @@ for n in ue pcscf scscf; do
     [ "$rc" = 0 ] || note_fail "$n exit status $rc"
 done
 NV=$(grep -c '| VERIFIED ' "$L")
+if [ "$XFRM" = 1 ]; then
+    # iproute2 prints a reqid in decimal: 0x33203000 = 857747456
+    nleft=$(grep -c -E 'reqid (857747456|0x33203000)([^0-9]|$)' "$OUT/xfrm-after")
+    if [ "$nleft" = 0 ]; then
+        echo "  VERIFIED xfrm-kernel-empty: after both programs ended, ip xfrm state / policy list nothing with reqid 0x33203000 in either namespace"
+    else
+        note_fail "xfrm-kernel-empty ($nleft entries with reqid 0x33203000 left: $OUT/xfrm-after)"
+    fi
+fi
 
 # ---- Wireshark's ESP SA table, made by the CLI from the examples' key log ----
 : >"$ESPSA"
@@ -525,7 +580,9 @@ capture_media() {
     fi
 }
 
-if command -v tshark >/dev/null 2>&1 && [ -s "$PCAP" ]; then
+if [ "$XFRM" = 1 ]; then
+    echo "  (kernel ESP: the examples' capture holds what they sent themselves, not the kernel's ESP: no tshark check)"
+elif command -v tshark >/dev/null 2>&1 && [ -s "$PCAP" ]; then
     TS=(-o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE)
     while IFS= read -r line; do TS+=(-o "uat:esp_sa:$line"); done <"$ESPSA"
     if [ "$CORE_TLS" = 1 ]; then
@@ -596,7 +653,9 @@ if [ -z "$FIRST_FAIL" ]; then
         else
             end="de-registration removed every SA"
         fi
-        echo "VERIFIED: all steps ($NV checks): registration, MESSAGE both ways over the SAs, re-registration with SA switch-over, $call, $end"
+        dp=""
+        [ "$XFRM" = 1 ] && dp=" (data plane: UE $UE_DP, P-CSCF $PC_DP; kernel SAs = sa/'s after every step, none left)"
+        echo "VERIFIED: all steps ($NV checks)$dp: registration, MESSAGE both ways over the SAs, re-registration with SA switch-over, $call, $end"
     fi
     exit 0
 fi

@@ -2,6 +2,7 @@
  * ipsec.c -- see ipsec.h.
  */
 #include "ipsec.h"
+#include "dp_xfrm.h"
 #include "ladder.h"
 #include "net.h"
 #include "pcap.h"
@@ -187,7 +188,10 @@ int ex_dp_send(ex_dp *d, imssec_sa_ref sa, int transport, const uint8_t *payload
     static uint8_t out[SIP_MAX_MSG + 48 + IMSSEC_ESP_OVERHEAD_MAX];
     imssec_sa_esp_packet pkt;
     unsigned port;
-    int rc = imssec_sa_esp_protect(&d->pool, d->t, sa, transport, payload, n, out, sizeof out,
+    int rc;
+    if (d->xfrm)
+        return dp_xfrm_send(d, sa, transport, payload, n, err);
+    rc = imssec_sa_esp_protect(&d->pool, d->t, sa, transport, payload, n, out, sizeof out,
                                    &pkt, err);
     if (rc != IMSSEC_OK)
         return rc;
@@ -210,6 +214,10 @@ int ex_dp_send(ex_dp *d, imssec_sa_ref sa, int transport, const uint8_t *payload
 
 void ex_dp_replay_last(ex_dp *d)
 {
+    if (d->xfrm) {
+        dp_xfrm_replay(d);
+        return;
+    }
     if (d->last_len)
         ex_wire(d, d->last, d->last_len, &d->last_to, d->last_port);
 }
@@ -221,6 +229,8 @@ int ex_dp_recv(ex_dp *d, int fd, uint8_t *out, size_t cap, imssec_sa_esp_receive
     imssec_addr src;
     unsigned sport = 0;
     long n;
+    if (d->xfrm)
+        return dp_xfrm_recv(d, fd, out, cap, rx, err);
     if (fd == d->tap) {
         /* IPv6 transport mode: the whole packet, header included */
         n = net_ipv6_tap_recv(fd, &d->local, in, sizeof in);
@@ -266,6 +276,8 @@ int ex_dp_set_of(const ex_dp *d, imssec_sa_ref sa)
 int ex_dp_count(const ex_dp *d, int set)
 {
     int i, k = 0;
+    if (set == 0 && d->xfrm)
+        return dp_xfrm_count(d); /* read back from the kernel */
     if (set == 0)
         return (int)d->pool.used; /* the library's own count of live esp/ SAs */
     for (i = 0; i < EX_POOL; i++)

@@ -69,6 +69,7 @@ typedef struct ex_dp {
     size_t last_len;
     imssec_addr last_to;
     unsigned last_port;
+    struct dp_xfrm *xfrm;    /* --dataplane xfrm: the kernel's ESP (dp_xfrm.h); NULL: esp/ */
 } ex_dp;
 
 /* mode: IMSSEC_MODE_UDP_ENC_TUN or IMSSEC_MODE_TRANS; fd: its socket (tap:

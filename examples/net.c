@@ -224,10 +224,10 @@ long net_ipv6_tap_recv(int fd, const imssec_addr *me, uint8_t *buf, size_t cap)
 
 int net_wait(const int *fds, int n, int timeout_ms)
 {
-    struct pollfd pf[16];
+    struct pollfd pf[40];
     int i, r;
-    if (n > 16)
-        n = 16;
+    if (n > 40)
+        n = 40; /* sip_io.c: SIO_CHANS + 2 + DP_XFRM_FDS */
     for (i = 0; i < n; i++) {
         pf[i].fd = fds[i];
         pf[i].events = POLLIN;

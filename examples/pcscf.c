@@ -37,6 +37,7 @@
  */
 #include "../imssec.h"
 #include "call.h"
+#include "dp_xfrm.h"
 #include "ipsec.h"
 #include "ladder.h"
 #include "net.h"
@@ -57,6 +58,7 @@ static const char *const usage[] = {
     "             [--policy hmac-sha-1-96/aes-cbc,hmac-sha-1-96/des-ede3-cbc,...]\n"
     "             [--confidentiality supported|required|never] [--pcap FILE]\n"
     "             [--esp-keys FILE] [--state FILE] [--timeout-ms 30000] [--keep-running]\n"
+    "             [--dataplane esp|xfrm]\n"
     "             [--core-tls --ca FILE --cert FILE --key FILE --partners NAME,...\n"
     "              [--tls-keylog FILE]]\n"
     "A P-CSCF (see the comment at the top of pcscf.c).  It takes SIP over UDP and\n"
@@ -73,6 +75,8 @@ static const char *const usage[] = {
     "  --pcap          append every packet it sends to FILE (raw IP)\n"
     "  --esp-keys      append each SA's keys as options of `imssec wireshark-esp-sa`\n"
     "  --timeout-ms    how long it waits for the UEs' flows to finish\n"
+    "  --dataplane     esp: the library's esp/ engine; xfrm: the Linux kernel's ESP\n"
+    "                  through the XFRM adapter (root; --mode transport)\n"
     "  --state FILE  restart without loss: after every change the SA table (with its\n"
     "                keys), the ESP sequence state and the registrations are written\n"
     "                to FILE (atomically: FILE.tmp, fsync, rename; created mode 0600,\n"
@@ -94,7 +98,7 @@ static const char *const known[] = {"ip",     "port",   "encap-port", "core-port
                                     "scscf-port", "mode", "policy", "confidentiality", "pcap",
                                     "esp-keys", "timeout-ms", "state", "keep-running!",
                                     "core-tls!", "ca", "cert", "key", "partners", "tls-keylog",
-                                    NULL};
+                                    "dataplane", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
@@ -984,7 +988,8 @@ static void on_dropped(void *user, int verdict, const imssec_errinfo *e)
     (void)user;
     if (verdict == IMSSEC_E_REPLAY)
         verify(1, "pcscf-replay-dropped",
-               "a replayed ESP packet was dropped by esp/'s anti-replay window (RFC 4303 3.4.3)");
+               "a replayed ESP packet was dropped by %s anti-replay window (RFC 4303 3.4.3)",
+               DP.xfrm ? "the kernel's" : "esp/'s");
     else
         ladder("ESP packet dropped: %s (%s)", imssec_errname(verdict),
                e->what ? e->what : imssec_strerror(verdict));
@@ -1354,6 +1359,8 @@ int main(int argc, char **argv)
     }
     ex_dp_init(&DP, &io, transport_mode ? IMSSEC_MODE_TRANS : IMSSEC_MODE_UDP_ENC_TUN, efd, tap,
                esp_sa_file);
+    if (dp_xfrm_arg(&DP, argc, argv, IMSSEC_SA_ROLE_PCSCF) != 0)
+        return 2;
     {
         /* sa/: the P-CSCF state machine and its SA table (room for a few
          * users), the library's esp/ pool behind it */
@@ -1435,6 +1442,7 @@ int main(int argc, char **argv)
     }
     DP.why = "P-CSCF exits";
     imssec_sa_table_wipe(&sat);
+    dp_xfrm_close(&DP);
     if (esp_sa_file)
         fclose(esp_sa_file);
     ladder("exit (%d failures)", verify_failures());

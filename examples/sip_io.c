@@ -2,6 +2,7 @@
  * sip_io.c -- see sip_io.h.
  */
 #include "sip_io.h"
+#include "dp_xfrm.h"
 #include "ladder.h"
 #include "net.h"
 #include "pcap.h"
@@ -227,6 +228,11 @@ static int sio_framed(sio *s, char *buf, size_t cap, size_t *len, sio_from *from
 {
     size_t skip = 0, n = 0;
     int i, r;
+    char how_[96];
+    if (s->dp && s->dp->xfrm && dp_xfrm_framed(s->dp, buf, cap, len, from)) {
+        sio_show(s, 0, 1, buf, *len, sio_how(s, from->sa, IMSSEC_TRANSPORT_TCP, how_, sizeof how_));
+        return 1;
+    }
     for (i = 0; i < SIO_CHANS; i++) {
         sio_chan *c = &s->chan[i];
         if (c->kind != SIO_CH_TCP || !c->len)
@@ -285,6 +291,17 @@ static int sio_framed(sio *s, char *buf, size_t cap, size_t *len, sio_from *from
         return 1;
     }
     return 0;
+}
+
+static void sio_drop(sio *s, int rc, const char *what)
+{
+    imssec_errinfo e;
+    memset(&e, 0, sizeof e);
+    e.what = what;
+    if (s->dropped)
+        s->dropped(s->user, rc, &e);
+    else
+        ladder("ESP packet dropped: %s (%s)", imssec_errname(rc), what);
 }
 
 /* One packet from the ESP socket: a UDP message is returned, a TCP
@@ -402,7 +419,7 @@ int sio_recv(sio *s, int timeout_ms, char *buf, size_t cap, size_t *len, sio_fro
             return 1;
     }
     for (;;) {
-        int fds[SIO_CHANS + 2], who[SIO_CHANS + 2], nfd = 0, i, k;
+        int fds[SIO_CHANS + 2 + DP_XFRM_FDS], who[SIO_CHANS + 2 + DP_XFRM_FDS], nfd = 0, i, k;
         uint64_t now = net_now_ms(), next = end, t;
         if (sio_framed(s, buf, cap, len, from))
             return 1;
@@ -440,7 +457,14 @@ int sio_recv(sio *s, int timeout_ms, char *buf, size_t cap, size_t *len, sio_fro
                 fds[nfd] = s->chan[i].fd;
                 who[nfd++] = i;
             }
-        if (s->dp) {
+        if (s->dp && s->dp->xfrm) {
+            /* the kernel's ESP: the protected ports' sockets; its replay drops */
+            for (i = dp_xfrm_fds(s->dp, fds + nfd, DP_XFRM_FDS); i > 0; i--)
+                who[nfd++] = -1;
+            next = next > now + 100 ? now + 100 : next;
+            if (dp_xfrm_poll(s->dp) == IMSSEC_E_REPLAY)
+                sio_drop(s, IMSSEC_E_REPLAY, "the kernel's anti-replay window (xfrm_stats.replay)");
+        } else if (s->dp) {
             /* IPv6 transport mode: ESP arrives on the tap only (the raw
              * socket is for sending, net.h) */
             fds[nfd] = s->dp->tap >= 0 ? s->dp->tap : s->dp->fd;
@@ -490,6 +514,11 @@ int sio_send_protected(sio *s, imssec_sa_ref sa, int transport, int is_request, 
     if (conn)
         *conn = NULL;
     sio_show(s, 1, 1, msg, n, sio_how(s, sa, transport, how, sizeof how));
+    if (transport == IMSSEC_TRANSPORT_TCP && s->dp && s->dp->xfrm) {
+        /* kernel TCP inside the kernel's SAs (dp_xfrm.h) */
+        rc = dp_xfrm_send_tcp(s->dp, sa, is_request, msg, n, conn, &e);
+        return rc == IMSSEC_OK ? 0 : sio_fail(e.what ? e.what : imssec_errname(rc));
+    }
     if (transport == IMSSEC_TRANSPORT_TCP) {
         imssec_sa_info i;
         tl_conn *c;
@@ -570,7 +599,8 @@ int sio_close_wait(sio *s, tl_conn *c, int timeout_ms)
     char buf[SIP_MAX_MSG + 1];
     size_t len;
     sio_from from;
-    tl_close(&s->tcp, c, net_now_ms());
+    if (!(s->dp && s->dp->xfrm && dp_xfrm_tcp_close(s->dp, c)))
+        tl_close(&s->tcp, c, net_now_ms());
     /* TIME-WAIT: our FIN acknowledged and the peer's received (RFC 9293
      * 3.6); FREE before that means the connection was dropped */
     while (c->state != TL_FREE && c->state != TL_TIME_WAIT) {

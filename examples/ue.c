@@ -44,6 +44,7 @@
  */
 #include "../imssec.h"
 #include "call.h"
+#include "dp_xfrm.h"
 #include "ipsec.h"
 #include "ladder.h"
 #include "net.h"
@@ -66,7 +67,7 @@ static const char *const usage[] = {
     "          [--pcscf-port 5060] [--encap-port 4500] [--expires 600]\n"
     "          [--transport udp|tcp] [--mode udp|transport] [--from-5060] [--single-offer]\n"
     "          [--expect ok|mac-failure] [--net-dereg] [--frames 100] [--keepalive-ms 20000]\n"
-    "          [--pcap FILE] [--esp-keys FILE] [--timeout-ms 30000]\n"
+    "          [--pcap FILE] [--esp-keys FILE] [--timeout-ms 30000] [--dataplane esp|xfrm]\n"
     "          [--home-domain DOMAIN] [--via-host HOST] [--user-agent TEXT]\n"
     "          [--message-to URI] [--sqn-file FILE] [--control FILE|-] [--no-auto-rereg]\n"
     "A UE with a software ISIM (see the comment at the top of ue.c).\n"
@@ -117,6 +118,8 @@ static const char *const usage[] = {
     "  --net-dereg   at the end wait for the network to de-register us (reg-event NOTIFY)\n"
     "  --frames      20 ms RTP frames the call sends (0: no call)\n"
     "  --keepalive-ms  NAT keepalive interval (M.7.2; RFC 3948: 20 s)\n"
+    "  --dataplane   esp: the library's esp/ engine; xfrm: the Linux kernel's ESP through\n"
+    "                the XFRM adapter (root; --mode transport)\n"
     "  --esp-keys    append each SA's keys as options of `imssec wireshark-esp-sa`\n"
     "  --timeout-ms  how long to wait for each answer\n"
     "  --pause-after-register MS  after the first MESSAGE wait MS ms (answering the\n"
@@ -129,7 +132,7 @@ static const char *const known[] = {
     "pcscf-port", "encap-port",  "expires",     "expect",     "pcap",    "esp-keys",
     "timeout-ms", "transport",   "mode",        "from-5060!", "single-offer!", "net-dereg!",
     "frames",     "keepalive-ms", "home-domain", "via-host",   "user-agent", "message-to",
-    "sqn-file",   "control",     "no-auto-rereg!", "pause-after-register", NULL};
+    "sqn-file",   "control",     "no-auto-rereg!", "pause-after-register", "dataplane", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
@@ -1227,6 +1230,8 @@ static void setup(int argc, char **argv)
         efd = net_udp(&ue.my_ip, 0);
     }
     ex_dp_init(&ue.dp, &io, ue.mode, efd, tap, esp_sa_file);
+    if (dp_xfrm_arg(&ue.dp, argc, argv, IMSSEC_SA_ROLE_UE) != 0)
+        exit(2);
     if (ue.mode == IMSSEC_MODE_UDP_ENC_TUN) {
         /* M.7.1: the SAs carry the public address, the outer header the
          * local one */
@@ -1368,6 +1373,7 @@ int main(int argc, char **argv)
 out:
     ue.dp.why = "UE exits";
     imssec_sa_table_wipe(&ue.sat);
+    dp_xfrm_close(&ue.dp);
     imssec_milenage_wipe(&ue.mil);
     if (ue.dp.esp_sa)
         fclose(ue.dp.esp_sa);
