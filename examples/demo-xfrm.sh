@@ -145,39 +145,16 @@ for p in ue pcscf scscf imssec; do
     [ -x "$BUILD/$p" ] || fail "$BUILD/$p was not built"
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/imssec-demo-xfrm.XXXXXX") || fail "mktemp"
-chmod 755 "$WORK"
-UMID=imssec-dx-$$
-UML_PID=""
-cleanup() {
-    if [ -n "$UML_PID" ]; then
-        kill -TERM -- "-$UML_PID" 2>/dev/null
-        sleep 0.5
-        kill -KILL -- "-$UML_PID" 2>/dev/null
-    fi
-    rm -rf "${HOME:-/root}/.uml/$UMID"; [ "${KEEP:-0}" = 1 ] && echo "# work dir kept: $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-mkdir -p "$WORK/out"
+. test/peer/kernel/uml.sh
+uml_prepare demo-xfrm || fail "mktemp"
 # more demo.sh options for every run (a file: the kernel command line splits at spaces)
 echo "$DEMO_EXTRA" >"$WORK/demo-args"
-cp examples/demo-xfrm.sh "$WORK/init.sh" && chmod 755 "$WORK/init.sh"
 n_runs=$(echo $RUNS | wc -w)
 echo "== imssec demo, kernel data plane (XFRM) in a User-Mode-Linux guest: runs $RUNS"
-t0=$(date +%s)
 # one demo takes ~10-20 s in the guest; bounded
-TMPDIR=$WORK setsid timeout -k 5 $((60 + 150 * n_runs)) linux.uml mem=384M umid="$UMID" \
-    root=/dev/root rootfstype=hostfs rootflags=/ ro quiet init="$WORK/init.sh" \
-    DX_GUEST=1 DX_WORK="$WORK" DX_ROOT="$ROOT" DX_BUILD="$BABS" DX_RUNS="$(echo $RUNS | tr ' ' ',')" \
-    con0=null,fd:1 con=null </dev/null >"$WORK/console" 2>&1 &
-UML_PID=$!
-wait "$UML_PID"
-urc=$?
-UML_PID=""
-OUT=$WORK/out
-echo "# UML guest ran $(($(date +%s) - t0)) s (exit $urc)"
-[ -s "$OUT/guest.log" ] || fail "the UML guest did not start (exit $urc): $(tr -d '\r' <"$WORK/console" | tail -n 3 | tr '\n' ' ')"
+uml_run examples/demo-xfrm.sh $((60 + 150 * n_runs)) 384M DX_GUEST=1 DX_WORK="$WORK" DX_ROOT="$ROOT" \
+    DX_BUILD="$BABS" DX_RUNS="$(echo $RUNS | tr ' ' ',')" ||
+    fail "the UML guest did not start (exit $urc): $(uml_console_tail)"
 grep '^ERROR' "$OUT/guest.log" && fail "guest set-up: $(grep '^ERROR' "$OUT/guest.log" | head -n 3 | tr '\n' ' ')"
 [ -e "$OUT/done" ] || echo "# the guest did not finish: $(tail -n 3 "$OUT/guest.log" | tr '\n' ' ')"
 rm -rf "$OUTDIR" && mkdir -p "$OUTDIR" && cp -r "$OUT"/. "$OUTDIR"/

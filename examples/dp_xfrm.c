@@ -69,6 +69,10 @@ int dp_xfrm_poll(ex_dp *d)
     (void)d;
     return IMSSEC_OK;
 }
+void dp_xfrm_settle(ex_dp *d)
+{
+    (void)d;
+}
 void dp_xfrm_close(ex_dp *d)
 {
     (void)d;
@@ -472,6 +476,12 @@ int dp_xfrm_poll(ex_dp *d)
         return IMSSEC_OK;
     X.next_poll = now + 100;
     return X.replay_seen > before ? IMSSEC_E_REPLAY : IMSSEC_OK;
+}
+
+void dp_xfrm_settle(ex_dp *d)
+{
+    if (d->xfrm && X.dirty)
+        dpx_check_changes(1);
 }
 
 void dp_xfrm_close(ex_dp *d)

@@ -83,6 +83,10 @@ int dp_xfrm_framed(ex_dp *d, char *buf, size_t cap, size_t *len, struct sio_from
 int dp_xfrm_send_tcp(ex_dp *d, imssec_sa_ref sa, int is_request, const char *msg, size_t n,
                      tl_conn **conn, imssec_errinfo *err);
 int dp_xfrm_tcp_close(ex_dp *d, tl_conn *c);
+/* At exit, before imssec_sa_table_wipe(): the read-back check of the last
+ * change, against the table (a program may end right after an event,
+ * before sio_recv() would have run it).  A no-op without xfrm. */
+void dp_xfrm_settle(ex_dp *d);
 /* At exit, after imssec_sa_table_wipe(): the last check (none of ours
  * left in the kernel; the wiped table is not looked at), then close the
  * adapter and the sockets.  A no-op without xfrm. */

@@ -26,7 +26,7 @@ static void die(const char *what)
 
 /* The socket address of ip:port.  The one place where an imssec_addr
  * meets struct sockaddr (the two layouts are the library's and POSIX's). */
-static socklen_t net_sa(const imssec_addr *ip, unsigned port, struct sockaddr_storage *ss)
+socklen_t net_sockaddr(const imssec_addr *ip, unsigned port, struct sockaddr_storage *ss)
 {
     memset(ss, 0, sizeof *ss);
     if (ip->len == 16) {
@@ -66,7 +66,7 @@ static void net_sa_addr(const struct sockaddr_storage *ss, imssec_addr *ip, unsi
 static void net_bind(int fd, const imssec_addr *ip, unsigned port, const char *what)
 {
     struct sockaddr_storage a;
-    socklen_t al = net_sa(ip, port, &a);
+    socklen_t al = net_sockaddr(ip, port, &a);
     if (bind(fd, (struct sockaddr *)&a, al) < 0) {
         char t[IMSSEC_ADDR_TEXT_MAX + 1], msg[96];
         snprintf(msg, sizeof msg, "%s: bind %s:%u", what, addr_text(ip, 1, t), port);
@@ -103,7 +103,7 @@ int net_tcp_connect(const imssec_addr *local, unsigned lport, const imssec_addr 
                     unsigned port)
 {
     struct sockaddr_storage a;
-    socklen_t al = net_sa(peer, port, &a);
+    socklen_t al = net_sockaddr(peer, port, &a);
     int one = 1, fd = net_socket(peer, SOCK_STREAM, 0);
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     net_bind(fd, local, lport, "TCP");
@@ -135,7 +135,7 @@ void net_local(int fd, imssec_addr *ip, unsigned *port)
 void net_sendto(int fd, const imssec_addr *dst, unsigned port, const void *p, size_t n)
 {
     struct sockaddr_storage a;
-    socklen_t al = net_sa(dst, port, &a);
+    socklen_t al = net_sockaddr(dst, port, &a);
     if (sendto(fd, p, n, 0, (struct sockaddr *)&a, al) < 0)
         die("sendto");
 }
@@ -186,7 +186,7 @@ int net_raw_esp(const imssec_addr *ip)
 void net_send_raw(int fd, const imssec_addr *dst, const uint8_t *pkt, size_t n)
 {
     struct sockaddr_storage a;
-    socklen_t al = net_sa(dst, 0, &a);
+    socklen_t al = net_sockaddr(dst, 0, &a);
     if (dst->len == 16) {
         /* the kernel writes the IPv6 header (next header 50, our bound
          * source): send what follows the library's */

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* A UDP socket bound to ip:port (port 0: any). */
 int net_udp(const imssec_addr *ip, unsigned port);
@@ -25,6 +26,8 @@ int net_tcp_connect(const imssec_addr *local, unsigned lport, const imssec_addr 
 int net_tcp_accept(int lfd, imssec_addr *peer, unsigned *port);
 /* The local end of a socket. */
 void net_local(int fd, imssec_addr *ip, unsigned *port);
+/* ip:port as a struct sockaddr in *ss; its length. */
+socklen_t net_sockaddr(const imssec_addr *ip, unsigned port, struct sockaddr_storage *ss);
 
 /* One datagram to dst:port. */
 void net_sendto(int fd, const imssec_addr *dst, unsigned port, const void *p, size_t n);

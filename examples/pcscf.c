@@ -1383,12 +1383,8 @@ int main(int argc, char **argv)
     sio_add_listener(&S, net_tcp_listen(&my_ip, my_port));
     core_tls = arg_flag(argc, argv, "core-tls");
     if (core_tls) {
-        tls_link_cfg tc = {0, "S-CSCF", "pcscf-core-tls", NULL, NULL, NULL, NULL, NULL};
-        tc.ca = arg_str(argc, argv, "ca", NULL);
-        tc.cert = arg_str(argc, argv, "cert", NULL);
-        tc.key = arg_str(argc, argv, "key", NULL);
-        tc.partners = arg_str(argc, argv, "partners", NULL);
-        tc.keylog = arg_str(argc, argv, "tls-keylog", NULL);
+        tls_link_cfg tc;
+        tls_link_cfg_args(&tc, 0, "S-CSCF", "pcscf-core-tls", argc, argv);
         tls_link_init(&core_link, &tc);
         core_chan = tls_sio_core(&S, &core_link, &core_conn, &my_ip, &scscf_ip, scscf_port);
     } else {
@@ -1441,6 +1437,7 @@ int main(int argc, char **argv)
         tls_link_free(&core_link);
     }
     DP.why = "P-CSCF exits";
+    dp_xfrm_settle(&DP);
     imssec_sa_table_wipe(&sat);
     dp_xfrm_close(&DP);
     if (esp_sa_file)

@@ -703,12 +703,8 @@ int main(int argc, char **argv)
         pcap_open(pcap);
     core_tls = arg_flag(argc, argv, "core-tls");
     if (core_tls) {
-        tls_link_cfg tc = {1, "P-CSCF", "scscf-core-tls", NULL, NULL, NULL, NULL, NULL};
-        tc.ca = arg_str(argc, argv, "ca", NULL);
-        tc.cert = arg_str(argc, argv, "cert", NULL);
-        tc.key = arg_str(argc, argv, "key", NULL);
-        tc.partners = arg_str(argc, argv, "partners", NULL);
-        tc.keylog = arg_str(argc, argv, "tls-keylog", NULL);
+        tls_link_cfg tc;
+        tls_link_cfg_args(&tc, 1, "P-CSCF", "scscf-core-tls", argc, argv);
         tls_link_init(&core_link, &tc);
         for (i = 0; i < CORE_CONNS; i++)
             core_conn[i].fd = -1;

@@ -131,12 +131,13 @@ static int sio_chan_new(sio *s, int fd, int kind, int core)
         c->kind = kind;
         c->fd = fd;
         c->core = core;
-        if (kind != SIO_CH_HOOK) /* a hook's descriptor need not be a socket */
+        if (fd >= 0 && kind != SIO_CH_HOOK) /* a hook's descriptor need not be a socket */
             net_local(fd, &c->local, &c->local_port);
         return i;
     }
     ladder("too many connections: one closed");
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     return -1;
 }
 
@@ -162,21 +163,12 @@ int sio_add_stream(sio *s, int fd, const imssec_addr *peer, unsigned peer_port)
 
 int sio_add_core_stream(sio *s, const sio_stream_ops *ops, void *user)
 {
-    int i;
-    for (i = 0; i < SIO_CHANS; i++) {
-        sio_chan *c = &s->chan[i];
-        if (c->kind != SIO_CH_FREE)
-            continue;
-        memset(c, 0, sizeof *c);
-        c->kind = SIO_CH_TCP;
-        c->fd = -1;
-        c->core = 1;
-        c->ops = ops;
-        c->ops_user = user;
-        return i;
+    int i = sio_chan_new(s, -1, SIO_CH_TCP, 1); /* no descriptor: the ops read and write */
+    if (i >= 0) {
+        s->chan[i].ops = ops;
+        s->chan[i].ops_user = user;
     }
-    ladder("too many connections: the S-CSCF link not added");
-    return -1;
+    return i;
 }
 
 int sio_add_hook(sio *s, int fd, sio_hook_fn fn, void *user)

@@ -24,6 +24,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+void tls_link_cfg_args(tls_link_cfg *c, int server, const char *peer, const char *step, int argc,
+                       char **argv)
+{
+    c->server = server;
+    c->peer = peer;
+    c->step = step;
+    c->ca = arg_str(argc, argv, "ca", NULL);
+    c->cert = arg_str(argc, argv, "cert", NULL);
+    c->key = arg_str(argc, argv, "key", NULL);
+    c->partners = arg_str(argc, argv, "partners", NULL);
+    c->keylog = arg_str(argc, argv, "tls-keylog", NULL);
+}
+
 /* How long a handshake or the rest of a record may take. */
 #define TLS_TIMEOUT_MS 3000
 
@@ -368,26 +381,6 @@ static int tls_handshake(tls_link *l, tls_conn *c)
     return 0;
 }
 
-/* A socket address from an imssec_addr (net.c keeps its own static). */
-static socklen_t tls_sa(const imssec_addr *ip, unsigned port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (ip->len == 16) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)port);
-        memcpy(&a->sin6_addr, ip->b, 16);
-        return sizeof *a;
-    }
-    {
-        struct sockaddr_in *a = (struct sockaddr_in *)ss;
-        a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)port);
-        memcpy(&a->sin_addr, ip->b, 4);
-        return sizeof *a;
-    }
-}
-
 int tls_conn_connect(tls_link *l, tls_conn *c, const imssec_addr *local, const imssec_addr *peer,
                      unsigned port)
 {
@@ -401,9 +394,9 @@ int tls_conn_connect(tls_link *l, tls_conn *c, const imssec_addr *local, const i
     c->fd = socket(peer->len == 16 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
     if (c->fd < 0)
         return verify(0, l->cfg.step, "socket: %s", strerror(errno)), -1;
-    al = tls_sa(local, 0, &a);
+    al = net_sockaddr(local, 0, &a);
     if (bind(c->fd, (struct sockaddr *)&a, al) < 0 ||
-        (al = tls_sa(peer, port, &a), connect(c->fd, (struct sockaddr *)&a, al) < 0)) {
+        (al = net_sockaddr(peer, port, &a), connect(c->fd, (struct sockaddr *)&a, al) < 0)) {
         verify(0, l->cfg.step, "no TCP connection to the %s %s: %s", l->cfg.peer, where,
                strerror(errno));
         close(c->fd);

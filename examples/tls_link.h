@@ -43,6 +43,11 @@ typedef struct tls_link_cfg {
     const char *keylog;   /* NULL, or the NSS key log file to append to */
 } tls_link_cfg;
 
+/* server, peer and step as given; ca, cert, key, partners, keylog from the
+ * command line (--ca, --cert, --key, --partners, --tls-keylog). */
+void tls_link_cfg_args(tls_link_cfg *c, int server, const char *peer, const char *step, int argc,
+                       char **argv);
+
 typedef struct tls_link {
     tls_link_cfg cfg;
     mbedtls_entropy_context entropy;

@@ -1372,6 +1372,7 @@ int main(int argc, char **argv)
         deregister();
 out:
     ue.dp.why = "UE exits";
+    dp_xfrm_settle(&ue.dp);
     imssec_sa_table_wipe(&ue.sat);
     dp_xfrm_close(&ue.dp);
     imssec_milenage_wipe(&ue.mil);

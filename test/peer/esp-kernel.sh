@@ -89,21 +89,8 @@ $CC -std=c99 -O2 -Wall -Wextra ${MBEDTLS_CFLAGS:-} -o "$ESPRX" test/peer/kernel/
     ${MBEDTLS_LIBS:--lmbedcrypto} 2>"$BUILD/peer/esprx.err" ||
     ESPRX_ERR="cannot build esprx: $(head -c 300 "$BUILD/peer/esprx.err" | tr '\n' ' ')"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/imssec-esp-kernel.XXXXXX") || skip_all "mktemp failed"
-chmod 755 "$WORK"
-UMID=imssec-esp-$$
-UML_PID=""
-cleanup() {
-    if [ -n "$UML_PID" ]; then
-        kill -TERM -- "-$UML_PID" 2>/dev/null
-        sleep 0.5
-        kill -KILL -- "-$UML_PID" 2>/dev/null
-    fi
-    rm -rf "${HOME:-/root}/.uml/$UMID"
-    if [ "${KEEP:-0}" = 1 ]; then echo "# work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+. test/peer/kernel/uml.sh
+uml_prepare esp-kernel || skip_all "mktemp failed"
 
 # ---- helpers -----------------------------------------------------------------
 # Deterministic test-only key/IV material: kgen VAR SEED NBYTES (no fork:
@@ -327,21 +314,8 @@ cat "$INJ" >>"$RUNP"
 echo "go $EXPECT" >>"$RUNP"
 
 # ---- run the guest -------------------------------------------------------------
-mkdir -p "$WORK/out"
-# the guest's init, executable whatever the checkout's file modes
-cp test/peer/kernel/guest.sh "$WORK/init.sh" && chmod 755 "$WORK/init.sh"
-t0=$(date +%s)
-# Own session/process group so that cleanup can end UML's helper processes too.
-TMPDIR=$WORK setsid timeout -k 5 400 linux.uml mem=256M umid="$UMID" root=/dev/root rootfstype=hostfs \
-    rootflags=/ ro quiet init="$WORK/init.sh" KP_WORK="$WORK" KP_KPEER="$KPEER" \
-    con0=null,fd:1 con=null </dev/null >"$WORK/console" 2>&1 &
-UML_PID=$!
-wait "$UML_PID"
-urc=$?
-UML_PID=""
-OUT=$WORK/out
-echo "# UML guest ran $(($(date +%s) - t0)) s (exit $urc)"
-[ -s "$OUT/guest.log" ] || skip_all "the UML guest did not start (exit $urc): $(tr -d '\r' <"$WORK/console" | tail -n 3 | tr '\n' ' ')"
+uml_run test/peer/kernel/guest.sh 400 256M KP_WORK="$WORK" KP_KPEER="$KPEER" ||
+    skip_all "the UML guest did not start (exit $urc): $(uml_console_tail)"
 if [ ! -e "$OUT/done" ]; then
     echo "FAIL $T guest: did not finish (exit $urc): $(tail -n 3 "$OUT/guest.log" | tr '\n' ' ')"
 fi

@@ -75,21 +75,8 @@ command -v ip >/dev/null || skip_all "no ip (iproute2)"
 /usr/bin/python3 -c 'from cryptography.hazmat.primitives.ciphers import Cipher' 2>/dev/null ||
     skip_all "no /usr/bin/python3 with the cryptography module (Debian python3-cryptography)"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/imssec-sa-kernel.XXXXXX") || skip_all "mktemp failed"
-chmod 755 "$WORK"
-UMID=imssec-sa-$$
-UML_PID=""
-cleanup() {
-    if [ -n "$UML_PID" ]; then
-        kill -TERM -- "-$UML_PID" 2>/dev/null
-        sleep 0.5
-        kill -KILL -- "-$UML_PID" 2>/dev/null
-    fi
-    rm -rf "${HOME:-/root}/.uml/$UMID"
-    if [ "${KEEP:-0}" = 1 ]; then echo "# work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+. test/peer/kernel/uml.sh
+uml_prepare sa-kernel || skip_all "mktemp failed"
 t_start=$(date +%s)
 
 # ---- the library's example programs ----------------------------------------
@@ -161,19 +148,8 @@ SCENS=("$S_SELF" "$S_SELF-md5-3des")
 } >"$WORK/env.sh"
 
 # ---- run the guest -------------------------------------------------------------
-mkdir -p "$WORK/out"
-cp test/peer/kernel/guest-sa.sh "$WORK/init.sh" && chmod 755 "$WORK/init.sh"
-t0=$(date +%s)
-TMPDIR=$WORK setsid timeout -k 5 100 linux.uml mem=384M umid="$UMID" root=/dev/root rootfstype=hostfs \
-    rootflags=/ ro quiet init="$WORK/init.sh" SK_WORK="$WORK" \
-    con0=null,fd:1 con=null </dev/null >"$WORK/console" 2>&1 &
-UML_PID=$!
-wait "$UML_PID"
-urc=$?
-UML_PID=""
-OUT=$WORK/out
-echo "# UML guest ran $(($(date +%s) - t0)) s (exit $urc)"
-[ -s "$OUT/guest.log" ] || skip_all "the UML guest did not start (exit $urc): $(tr -d '\r' <"$WORK/console" | tail -n 3 | tr '\n' ' ')"
+uml_run test/peer/kernel/guest-sa.sh 100 384M SK_WORK="$WORK" ||
+    skip_all "the UML guest did not start (exit $urc): $(uml_console_tail)"
 grep -q '^guest kernel' "$OUT/guest.log" && echo "# $(head -n1 "$OUT/guest.log")"
 [ -e "$OUT/done" ] || echo "FAIL $T guest: did not finish (exit $urc): $(tail -n 3 "$OUT/guest.log" | tr '\n' ' ')"
 grep -q '^ERROR' "$OUT/guest.log" && echo "FAIL $T guest-setup: $(grep '^ERROR' "$OUT/guest.log" | head -n 3 | tr '\n' ' ')"

@@ -109,35 +109,11 @@ fi
 command -v iptables-legacy >/dev/null && NAT=1
 
 # ---- the guest --------------------------------------------------------------------
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/imssec-sa-xfrm.XXXXXX") || skip_all "mktemp failed"
-chmod 755 "$WORK"
-UMID=imssec-xfrm-$$
-UML_PID=""
-cleanup() {
-    if [ -n "$UML_PID" ]; then
-        kill -TERM -- "-$UML_PID" 2>/dev/null
-        sleep 0.5
-        kill -KILL -- "-$UML_PID" 2>/dev/null
-    fi
-    rm -rf "${HOME:-/root}/.uml/$UMID"
-    if [ "${KEEP:-0}" = 1 ]; then echo "# work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+. test/peer/kernel/uml.sh
+uml_prepare sa-xfrm || skip_all "mktemp failed"
 
-mkdir -p "$WORK/out"
-cp test/peer/kernel/xfrm_guest.sh "$WORK/init.sh" && chmod 755 "$WORK/init.sh"
-t0=$(date +%s)
-TMPDIR=$WORK setsid timeout -k 5 240 linux.uml mem=384M umid="$UMID" root=/dev/root rootfstype=hostfs \
-    rootflags=/ ro quiet init="$WORK/init.sh" XG_WORK="$WORK" XG_FLOW="$FLOW" XG_NAT="$NAT" \
-    con0=null,fd:1 con=null </dev/null >"$WORK/console" 2>&1 &
-UML_PID=$!
-wait "$UML_PID"
-urc=$?
-UML_PID=""
-OUT=$WORK/out
-echo "# UML guest ran $(($(date +%s) - t0)) s (exit $urc)"
-[ -s "$OUT/guest.log" ] || skip_all "the UML guest did not start (exit $urc): $(tr -d '\r' <"$WORK/console" | tail -n 3 | tr '\n' ' ')"
+uml_run test/peer/kernel/xfrm_guest.sh 240 384M XG_WORK="$WORK" XG_FLOW="$FLOW" XG_NAT="$NAT" ||
+    skip_all "the UML guest did not start (exit $urc): $(uml_console_tail)"
 grep -q '^guest kernel' "$OUT/guest.log" && echo "# $(head -n1 "$OUT/guest.log"); $(cat "$OUT/nat" 2>/dev/null) (NAT namespace with MASQUERADE)"
 [ -e "$OUT/done" ] || echo "FAIL $T guest: did not finish (exit $urc): $(tail -n 3 "$OUT/guest.log" | tr '\n' ' ')"
 grep -q '^ERROR' "$OUT/guest.log" && echo "FAIL $T guest-setup: $(grep '^ERROR' "$OUT/guest.log" | head -n 3 | tr '\n' ' ')"
