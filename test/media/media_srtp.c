@@ -1180,7 +1180,7 @@ T_TEST(srtp_rfc4771_3_rccm1_untagged_moves_nothing)
     imssec_srtp_stream_state st;
     imssec_srtp_rx rx;
     uint8_t w[100], dup[100];
-    size_t n, nd, out;
+    size_t n, nd = 0, out;
     uint16_t seq;
     T_EQ_INT(mk_rcc_pair(&pr, IMSSEC_SRTP_AES_CM_128_HMAC_SHA1_80, IMSSEC_SRTP_RCC_M1, 4),
              IMSSEC_OK);
