@@ -702,9 +702,10 @@ static int do_register(int expect_mac_failure)
         status = authenticate(&m, &from, expect_mac_failure);
     } else if (status == 200 && imssec_sa_state(&ue.sat, ue.user) == IMSSEC_SA_ST_REG_PROT) {
         /* 5.1.2: "a re-registration might not need to be authenticated":
-         * the registrar accepts a protected re-REGISTER without a challenge.  sa/ extends the current
-         * SAs (SUCCESS in REG_PROT); the port_uc and SPIs drawn for this
-         * attempt were never used, the current set keeps its own. */
+         * the registrar accepts a protected re-REGISTER without a
+         * challenge.  sa/ extends the current SAs (SUCCESS in REG_PROT);
+         * the port_uc and SPIs drawn for this attempt were never used, the
+         * current set keeps its own. */
         imssec_sa_ev_args a;
         char name[96];
         memset(&a, 0, sizeof a);
