@@ -47,7 +47,7 @@ static const char *const usage[] = {
     "usage: scscf [--listen-ip 127.0.0.1] [--port 5070] [--k HEX] [--op HEX | --opc HEX]\n"
     "             [--impi alice@ims.example.net[,IMPI...]] [--realm ims.example.net]\n"
     "             [--sqn N] [--ind-bits 5] [--ind 0] [--expires 600] [--pcap FILE]\n"
-    "             [--net-dereg] [--timeout-ms 30000] [--keep-running]\n"
+    "             [--net-dereg] [--timeout-ms 30000] [--keep-running] [--no-reauth]\n"
     "             [--core-tls --ca FILE --cert FILE --key FILE --partners NAME,...\n"
     "              [--tls-keylog FILE]]\n"
     "An S-CSCF with a built-in HSS (see the comment at the top of scscf.c).\n"
@@ -64,6 +64,8 @@ static const char *const usage[] = {
     "                shorter one than asked is granted in the 200 OK's Contact)\n"
     "  --timeout-ms  how long it waits for the flow to finish\n"
     "  --keep-running  do not stop when the UE de-registers: serve until --timeout-ms\n"
+    "  --no-reauth   accept a registered UE's integrity-protected re-REGISTER without a\n"
+    "                new challenge (TS 33.203 5.1.2: the operator's policy)\n"
     "  --core-tls      SIP from the P-CSCF over TLS on TCP --port (RFC 3261; TS 33.203\n"
     "                  6.5) instead of UDP; a client certificate is required\n"
     "  --ca FILE       PEM CA certificate(s) the P-CSCF's certificate must chain to\n"
@@ -76,13 +78,14 @@ static const char *const usage[] = {
 
 static const char *const known[] = {"listen-ip", "port", "k", "op", "opc", "impi", "realm",
                                     "sqn", "ind-bits", "ind", "expires", "pcap",
-                                    "timeout-ms", "keep-running!", "net-dereg!", "core-tls!",
+                                    "timeout-ms", "keep-running!", "no-reauth!", "net-dereg!", "core-tls!",
                                     "ca", "cert", "key", "partners", "tls-keylog", NULL};
 
 static const imssec_io io = {NULL, net_random, NULL, NULL};
 
 static unsigned max_expires; /* --expires */
 static int keep_running; /* --keep-running: serve until --timeout-ms */
+static int no_reauth;    /* --no-reauth: protected re-registrations without a challenge */
 
 /* The HSS's record of a subscriber and the registrar's binding; `hss` is
  * the one the message in hand is for (the IMPIs of --impi, all with the
@@ -311,9 +314,33 @@ static int challenge(const sip_msg *req)
     return 0;
 }
 
+/* The binding made (or refreshed) and its 200 OK. */
+static void register_ok(const sip_msg *req, unsigned expires)
+{
+    sip_buf b;
+    sip_str contact, path;
+    char tag[9], h[IMSSEC_ADDR_TEXT_MAX + 1];
+    sip_token(tag, 8);
+    hss->registered = 1;
+    hss->expires = expires;
+    if (sip_get(req, "Contact", 0, &contact))
+        sip_uri_of(contact, hss->contact, sizeof hss->contact);
+    if (sip_get(req, "Path", 0, &path))
+        sip_uri_of(path, hss->path, sizeof hss->path);
+    ladder("registrar: %s registered, contact <%s>, path <%s>, expires %u", hss->impi,
+           hss->contact, hss->path, expires);
+    sip_b_response(&b, req, 200, "OK", tag);
+    sip_b_add(&b, "Contact: <%s>;expires=%u\r\n", hss->contact, expires);
+    sip_b_copy(&b, req, "Path");
+    sip_b_add(&b, "Service-Route: <sip:orig@%s:%u;lr>\r\n", addr_text(&my_ip, 1, h), my_port);
+    sip_b_add(&b, "P-Associated-URI: <sip:%s>\r\n", hss->impi);
+    sip_b_end(&b, NULL, 0);
+    reply(req, &b);
+}
+
 static void on_register(const sip_msg *req)
 {
-    sip_str auth, exp_s, contact, path;
+    sip_str auth, exp_s;
     imssec_digest_credentials cr;
     unsigned expires = 600;
     char buf[64];
@@ -361,6 +388,16 @@ static void on_register(const sip_msg *req)
         return;
     }
 
+    /* --no-reauth: TS 33.203 5.1.2, "it is the policy of the operator that
+     * decides when to trigger a re-authentication": a registered UE's
+     * integrity-protected re-registration is accepted as it is */
+    if (no_reauth && hss->registered && integrity && expires > 0) {
+        ladder("registrar: %s re-registers integrity protected: no new challenge (--no-reauth, "
+               "TS 33.203 5.1.2)", hss->impi);
+        hss->pending = 0;
+        register_ok(req, expires);
+        return;
+    }
     if (!have_cred || !hss->pending || cr.nonce.n != strlen(hss->nonce) ||
         memcmp(cr.nonce.p, hss->nonce, cr.nonce.n) != 0) {
         /* No answer to a challenge of ours: challenge (also on every
@@ -418,26 +455,7 @@ static void on_register(const sip_msg *req)
         return;
     }
 
-    {
-        sip_buf b;
-        char tag[9], h[IMSSEC_ADDR_TEXT_MAX + 1];
-        sip_token(tag, 8);
-        hss->registered = 1;
-        hss->expires = expires;
-        if (sip_get(req, "Contact", 0, &contact))
-            sip_uri_of(contact, hss->contact, sizeof hss->contact);
-        if (sip_get(req, "Path", 0, &path))
-            sip_uri_of(path, hss->path, sizeof hss->path);
-        ladder("registrar: %s registered, contact <%s>, path <%s>, expires %u", hss->impi,
-               hss->contact, hss->path, expires);
-        sip_b_response(&b, req, 200, "OK", tag);
-        sip_b_add(&b, "Contact: <%s>;expires=%u\r\n", hss->contact, expires);
-        sip_b_copy(&b, req, "Path");
-        sip_b_add(&b, "Service-Route: <sip:orig@%s:%u;lr>\r\n", addr_text(&my_ip, 1, h), my_port);
-        sip_b_add(&b, "P-Associated-URI: <sip:%s>\r\n", hss->impi);
-        sip_b_end(&b, NULL, 0);
-        reply(req, &b);
-    }
+    register_ok(req, expires);
 }
 
 /* Send a request to the registered UE along its Path (RFC 3327): a
@@ -738,6 +756,7 @@ int main(int argc, char **argv)
     }
     deadline = net_now_ms() + arg_num(argc, argv, "timeout-ms", 30000);
     keep_running = arg_flag(argc, argv, "keep-running");
+    no_reauth = arg_flag(argc, argv, "no-reauth");
 
     while (!done || keep_running) {
         long n;

@@ -17,7 +17,9 @@
 #      the UE's capture: Request-URI sip:<home-domain> (TS 24.229 5.1.1.2),
 #      Via sent-by and Contact host = --via-host, User-Agent; a name as
 #      sent-by is refused by the P-CSCF (7.1 rule 2 needs an address);
-#   5. a malformed SQN file: the UE refuses to start (exit 2, a message).
+#   5. a malformed SQN file: the UE refuses to start (exit 2, a message);
+#   6. a protected re-REGISTER answered 200 without a challenge (scscf
+#      --no-reauth, TS 33.203 5.1.2): the current SAs stay.
 # Prints PASS/FAIL/SKIP lines; always exits 0 (the runner counts the lines).
 set -u
 cd "$(dirname "$0")/../.."
@@ -176,6 +178,26 @@ if command -v tshark >/dev/null 2>&1; then
 else
     echo "SKIP ue-long-headers: tshark is not installed"
 fi
+
+# ---- 6: a re-registration the registrar accepts without a challenge -------------
+# TS 33.203 5.1.2: "a re-registration might not need to be authenticated"
+# (scscf --no-reauth): the UE and the P-CSCF keep the current SAs (sa/'s
+# SUCCESS in REG_PROT), no second AKA run
+network run6 12 --no-reauth
+{ echo rereg; echo "message sent after an unchallenged re-registration"; echo status; echo quit; } |
+    timeout 30 "$BUILD/ue" "${UE[@]}" --control - >"$OUT/run6-ue.log" 2>&1
+rc_ue=$?
+network_end run6
+rc_net=$?
+L=$OUT/run6-ue.log
+check ue-long-rereg-no-challenge "$([ $rc_ue = 0 ] && [ $rc_net = 0 ] &&
+    [ "$(has "$L" 'VERIFIED register: 200 OK without a challenge on spi=0x[0-9a-f]+ \(set 1,')" = 0 ] &&
+    [ "$(has "$L" 'VERIFIED rereg: commanded re-registration: 200, requests now on set 1')" = 0 ] &&
+    [ "$(has "$L" 'VERIFIED ue-message: "sent after an unchallenged re-registration": 200 on spi=0x[0-9a-f]+ \(set 1,')" = 0 ] &&
+    [ "$(has "$L" 'STATUS state=ACTIVE sas=4 dataplane=4 .*reregs=1')" = 0 ] &&
+    [ "$(count "$L" 'VERIFIED aka: network authenticated')" = 1 ] &&
+    [ "$(has "$OUT/run6-scscf.log" 'no new challenge \(--no-reauth')" = 0 ] && echo 0 || echo 1)" \
+    "an unchallenged re-registration keeps set 1 (4 SAs, one AKA run), MESSAGEs go on over it (UE exit $rc_ue)"
 
 # ---- 5: a malformed SQN file ----------------------------------------------------
 printf 'imssec-sqn 1\nind-bits 5\nhighest zz\n' >"$OUT/bad-sqn"
