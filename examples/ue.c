@@ -238,6 +238,11 @@ static int sa_ev(int event, const imssec_sa_ev_args *a, imssec_sa_ev_out *o, con
     ue.dp.why = reason;
     rc = imssec_sa_event(&ue.sat, ue.user, event, a, o, net_now_ms(), &e);
     ue.dp.why = NULL;
+    if (rc == IMSSEC_OK && event == IMSSEC_SA_EV_SUCCESS) {
+        /* registered: the expiry the 200 OK granted runs from now */
+        ue.granted_s = a->expires_s;
+        ue.registered_ms = net_now_ms();
+    }
     if (rc != IMSSEC_OK)
         ladder("    sa/ %s in %s: %s", imssec_sa_event_name(event), imssec_sa_state_name(before),
                err_text(&e, rc));
@@ -497,7 +502,7 @@ static void learn_public_address(const sip_msg *m)
  * the expires parameter of our Contact in the 200 OK (the first Contact
  * with one if none is ours), else its Expires header, else what we asked.
  * It may be shorter than what we asked; the SAs' lifetime (7.4) and the
- * re-registration follow it.  Noted in ue. */
+ * re-registration follow it (sa_ev() notes it once SUCCESS is taken). */
 static unsigned granted_expiry(const sip_msg *m)
 {
     sip_str c, e, first = {NULL, 0};
@@ -518,8 +523,6 @@ static unsigned granted_expiry(const sip_msg *m)
     }
     if (found || sip_get(m, "Expires", 0, &e))
         v = (unsigned)strtoul(sip_cstr(e, buf, sizeof buf), NULL, 10);
-    ue.granted_s = v;
-    ue.registered_ms = net_now_ms();
     if (v != ue.expires)
         ladder("    the registrar granted %u s (we asked for %u s)", v, ue.expires);
     return v;
@@ -1020,8 +1023,9 @@ static int rereg_now(int automatic)
     return 0;
 }
 
-/* One command line; 1 when it was quit. */
-static int command(char *line)
+/* One command line; 1 when it was quit.  `sleep MS` only sets *sleep_until:
+ * run_control() keeps serving the network until then. */
+static int command(char *line, uint64_t *sleep_until)
 {
     char *arg = line + strcspn(line, " \t");
     if (*arg)
@@ -1030,7 +1034,9 @@ static int command(char *line)
     ladder("command: %s%s%s", line, *arg ? " " : "", arg);
     if (strcmp(line, "quit") == 0)
         return 1;
-    if (strcmp(line, "status") == 0) {
+    if (strcmp(line, "sleep") == 0) {
+        *sleep_until = net_now_ms() + strtoull(arg, NULL, 10);
+    } else if (strcmp(line, "status") == 0) {
         status_line();
     } else if (strcmp(line, "message") == 0) {
         if (registered())
@@ -1086,12 +1092,7 @@ static void run_control(const char *path)
         if (sleep_until && now >= sleep_until)
             sleep_until = 0;
         if (!sleep_until && ctl_next(&ue.ctl, line)) {
-            if (strncmp(line, "sleep", 5) == 0 && (line[5] == ' ' || line[5] == '\t')) {
-                ladder("command: %s", line);
-                sleep_until = now + strtoull(line + 6, NULL, 10);
-                continue;
-            }
-            if (command(line))
+            if (command(line, &sleep_until))
                 break;
             continue;
         }
